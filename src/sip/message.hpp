@@ -34,6 +34,9 @@ std::string_view canonical_name(HeaderId id);  // e.g. "Call-ID"; empty for Othe
 
 // Case-insensitive equality over the full length of both strings.
 bool iequals(std::string_view a, std::string_view b);
+// Whether two header names name the same header: case-insensitive, compact forms included
+// (also those of registered headers kept as HeaderId::Other, e.g. "x" = "Session-Expires").
+bool same_header_name(std::string_view a, std::string_view b);
 
 struct Param {
   std::string_view name;
@@ -135,7 +138,11 @@ class Message {
   std::optional<std::string_view> header(std::string_view name) const;
   // Every value of a header that may be a comma-separated list, in order, split on
   // commas outside quotes and angle brackets.
+  // Headers that are never lists (From, CSeq, Authorization, Date, ...) give one value per
+  // line, unsplit.
   std::vector<std::string_view> header_values(HeaderId id) const;
+  // The value of every occurrence of a header, by name (compact forms match), unsplit.
+  std::vector<std::string_view> all_headers(std::string_view name) const;
 
   const std::vector<Via>& vias() const { return vias_; }
   const NameAddr& from() const { return from_; }

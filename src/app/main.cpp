@@ -1,0 +1,90 @@
+// kefu: one binary, subcommands. `kefu serve` runs the call center.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+
+#include "app/options.hpp"
+#include "app/server.hpp"
+
+namespace kefu::app {
+
+HostPort parse_host_port(const std::string& text) {
+  HostPort result;
+  std::string port_text;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      throw std::invalid_argument("expected [ipv6]:port, got '" + text + "'");
+    }
+    result.host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos) throw std::invalid_argument("expected host:port, got '" + text + "'");
+    result.host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+  try {
+    std::size_t used = 0;
+    int port = std::stoi(port_text, &used);
+    if (used != port_text.size() || port < 0 || port > 65535) throw std::out_of_range("port");
+    result.port = static_cast<std::uint16_t>(port);
+  } catch (const std::exception&) {
+    throw std::invalid_argument("invalid port in '" + text + "'");
+  }
+  return result;
+}
+
+}  // namespace kefu::app
+
+int main(int argc, char** argv) {
+  using kefu::app::ServeOptions;
+  CLI::App cli{"kefu — customer service center"};
+  cli.require_subcommand(1);
+
+  ServeOptions options;
+  std::vector<std::string> sip_listen;
+  std::string http_listen = "127.0.0.1:8080";
+  std::string media_ports = "20000-29999";
+  int rtp_timeout_s = 30;
+  int answer_delay_ms = 0;
+  auto* serve = cli.add_subcommand("serve", "Run the call center server");
+  serve->add_option("--data-dir", options.data_dir, "Directory for the database, recordings, prompts")
+      ->capture_default_str();
+  serve->add_option("--sip-listen", sip_listen, "HOST:PORT for SIP over UDP and TCP (repeatable)");
+  serve->add_option("--http-listen", http_listen, "HOST:PORT for HTTP (API, health, web app)")
+      ->capture_default_str();
+  serve->add_flag("--demo", options.demo, "Load the demo: extensions 1001-1010, service number 4000");
+  serve->add_option("--log-level", options.log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  serve->add_option("--media-port-range", media_ports, "RTP port range MIN-MAX")->capture_default_str();
+  serve->add_option("--media-threads", options.media_threads, "Media threads (0 = cores - 1)");
+  serve->add_option("--rtp-timeout", rtp_timeout_s, "Seconds without RTP before a call is ended (0 = off)")
+      ->capture_default_str();
+  serve->add_option("--answer-delay-ms", answer_delay_ms, "Demo: ring this long before answering");
+
+  CLI11_PARSE(cli, argc, argv);
+
+  try {
+    if (sip_listen.empty()) sip_listen.push_back("127.0.0.1:5060");
+    for (const auto& text : sip_listen) options.sip_listen.push_back(kefu::app::parse_host_port(text));
+    options.http_listen = kefu::app::parse_host_port(http_listen);
+    auto dash = media_ports.find('-');
+    if (dash == std::string::npos) throw std::invalid_argument("--media-port-range wants MIN-MAX");
+    int lo = std::stoi(media_ports.substr(0, dash));
+    int hi = std::stoi(media_ports.substr(dash + 1));
+    if (lo < 1024 || hi > 65535 || hi - lo < 2) throw std::invalid_argument("--media-port-range out of range");
+    options.media_port_min = static_cast<std::uint16_t>(lo);
+    options.media_port_max = static_cast<std::uint16_t>(hi);
+    options.rtp_timeout = std::chrono::seconds(rtp_timeout_s);
+    options.answer_delay = std::chrono::milliseconds(answer_delay_ms);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kefu: %s\n", e.what());
+    return 2;
+  }
+
+  if (serve->parsed()) return kefu::app::run_server(options);
+  return 0;
+}

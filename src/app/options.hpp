@@ -1,0 +1,31 @@
+#pragma once
+// `kefu serve` options: parsed once into this typed struct (STYLE.md #16).
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kefu::app {
+
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+struct ServeOptions {
+  std::string data_dir = "var";
+  std::vector<HostPort> sip_listen;  // UDP and TCP on each; default 127.0.0.1:5060
+  HostPort http_listen{"127.0.0.1", 8080};
+  bool demo = false;
+  std::string log_level = "info";
+  std::uint16_t media_port_min = 20000;
+  std::uint16_t media_port_max = 29999;
+  unsigned media_threads = 0;  // 0 = cores - 1, at least 1
+  std::chrono::seconds rtp_timeout{30};
+  std::chrono::milliseconds answer_delay{0};  // demo flow: ring this long before answering
+};
+
+// "host:port" with IPv6 as "[::1]:5060"; throws std::invalid_argument naming the value.
+HostPort parse_host_port(const std::string& text);
+
+}  // namespace kefu::app

@@ -1,0 +1,330 @@
+"""Starts a real `kefu serve` on loopback ports in a temporary data directory and drives it
+with real peers (SIPp, baresip, raw sockets). Every wait has a deadline; nothing sleeps blind."""
+import math
+import os
+import random
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.request
+
+KEFU = os.environ.get("KEFU_BIN", os.path.join(os.path.dirname(__file__), "../../build/kefu"))
+SCENARIOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios")
+CONFORMANCE = os.environ.get(
+    "KEFU_CONFORMANCE_DIR",
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/conformance/sip"))
+
+
+def free_port(kind=socket.SOCK_DGRAM, both=False):
+    """A port free for UDP (and TCP when both=True) on 127.0.0.1."""
+    for _ in range(200):
+        port = random.randint(20000, 29999)
+        socks = []
+        try:
+            for k in ([socket.SOCK_DGRAM, socket.SOCK_STREAM] if both else [kind]):
+                s = socket.socket(socket.AF_INET, k)
+                s.bind(("127.0.0.1", port))
+                socks.append(s)
+            return port
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free port")
+
+
+class Kefu:
+    """One kefu server process for a test class."""
+
+    def __init__(self, extra_args=()):
+        self.data_dir = tempfile.mkdtemp(prefix="kefu-test-")
+        self.sip_port = free_port(both=True)
+        self.http_port = free_port(socket.SOCK_STREAM)
+        self.log_path = os.path.join(self.data_dir, "kefu.log")
+        self.extra_args = list(extra_args)
+        self.proc = None
+
+    def start(self, timeout=60):
+        args = [KEFU, "serve", "--demo", "--data-dir", self.data_dir,
+                "--sip-listen", f"127.0.0.1:{self.sip_port}",
+                "--http-listen", f"127.0.0.1:{self.http_port}",
+                "--log-level", "debug", "--media-port-range", self._media_range()] + self.extra_args
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"kefu exited with {self.proc.returncode}:\n{self.read_log()}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/healthz", timeout=1) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("kefu did not become ready:\n" + self.read_log())
+
+    def _media_range(self):
+        base = random.randrange(30000, 60000, 1000)
+        return f"{base}-{base + 998}"
+
+    def read_log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def wait_log(self, needle, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if needle in self.read_log():
+                return True
+            time.sleep(0.05)
+        return False
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=20):
+        """SIGTERM and wait; returns the exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise RuntimeError("kefu did not exit within %ss of SIGTERM" % timeout)
+        self.log.close()
+        return self.proc.returncode
+
+    def cleanup(self):
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def sipp(kefu, scenario, *args, transport="u1", calls=1, timeout=60, keys=None, cwd=None):
+    """Runs SIPp against kefu; returns (exit code, output). Exit 0 = every call succeeded."""
+    port = free_port(both=True)
+    cmd = ["sipp", f"127.0.0.1:{kefu.sip_port}", "-sf", os.path.join(SCENARIOS, scenario),
+           "-i", "127.0.0.1", "-p", str(port), "-t", transport, "-m", str(calls),
+           "-nostdin", "-timeout", f"{timeout}s", "-timeout_error", "-recv_timeout", "15s"]
+    for k, v in (keys or {}).items():
+        cmd += ["-key", k, str(v)]
+    cmd += list(args)
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout + 30,
+                       cwd=cwd or tempfile.gettempdir())
+    return p.returncode, p.stdout.decode(errors="replace")
+
+
+def ulaw_to_linear(byte):
+    """G.711 mu-law to 16-bit linear (ITU-T G.711), written out so tests need no audioop."""
+    byte = ~byte & 0xFF
+    t = ((byte & 0x0F) << 3) + 0x84
+    t <<= (byte & 0x70) >> 4
+    return (0x84 - t) if byte & 0x80 else (t - 0x84)
+
+
+def alaw_to_linear(byte):
+    byte ^= 0x55
+    t = (byte & 0x0F) << 4
+    seg = (byte & 0x70) >> 4
+    if seg == 0:
+        t += 8
+    elif seg == 1:
+        t += 0x108
+    else:
+        t = (t + 0x108) << (seg - 1)
+    return t if byte & 0x80 else -t
+
+
+class RtpPeer:
+    """The media side of a test caller: receives kefu's RTP, sends RFC 4733 digits back."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.packets = []   # (arrival time, payload type, seq, ts, ssrc, payload)
+        self.remote = None
+        self.seq = random.randint(0, 65535)
+        self.ts = random.randint(0, 2**31)
+        self.ssrc = random.randint(1, 2**31)
+
+    def receive(self, duration, stop_after=None):
+        deadline = time.time() + duration
+        while time.time() < deadline:
+            self.sock.settimeout(max(0.01, deadline - time.time()))
+            try:
+                data, addr = self.sock.recvfrom(2048)
+            except socket.timeout:
+                break
+            if len(data) < 12 or data[0] >> 6 != 2:
+                continue
+            self.remote = addr
+            pt = data[1] & 0x7F
+            seq, ts, ssrc = struct.unpack("!HII", data[2:12])
+            cc = data[0] & 0x0F
+            self.packets.append((time.time(), pt, seq, ts, ssrc, data[12 + 4 * cc:]))
+            if stop_after and len(self.packets) >= stop_after:
+                break
+
+    def send_digit(self, digit, payload_type=101, duration_ms=160):
+        events = "0123456789*#"
+        event = events.index(digit)
+        ts = self.ts
+        steps = duration_ms // 20
+        for i in range(steps + 3):
+            end = i >= steps
+            dur = min(i + 1, steps) * 160
+            marker = 0x80 if i == 0 else 0
+            payload = struct.pack("!BBH", event, (0x80 if end else 0) | 10, dur)
+            header = struct.pack("!BBHII", 0x80, marker | payload_type, self.seq & 0xFFFF, ts, self.ssrc)
+            self.seq += 1
+            self.sock.sendto(header + payload, self.remote)
+            time.sleep(0.02)
+        self.ts += duration_ms * 8 + 800
+
+    def audio_rms(self, payload_type=0, start=0, end=None):
+        """RMS of the decoded PCMU/PCMA audio received (16-bit scale)."""
+        decode = ulaw_to_linear if payload_type == 0 else alaw_to_linear
+        samples = [decode(b) for p in self.packets[start:end] if p[1] == payload_type for b in p[5]]
+        return math.sqrt(sum(s * s for s in samples) / len(samples)) if samples else 0
+
+    def close(self):
+        self.sock.close()
+
+
+class SipSocket:
+    """Raw SIP over UDP or TCP, for torture messages and hand-made requests."""
+
+    def __init__(self, kefu, transport="udp"):
+        self.transport = transport
+        self.target = ("127.0.0.1", kefu.sip_port)
+        if transport == "udp":
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.sock.bind(("127.0.0.1", 0))
+        else:
+            self.sock = socket.create_connection(self.target, timeout=5)
+        self.port = self.sock.getsockname()[1]
+        self.buffer = b""
+
+    def send(self, data):
+        if self.transport == "udp":
+            self.sock.sendto(data, self.target)
+        else:
+            self.sock.sendall(data)
+
+    def recv_message(self, timeout=3):
+        """One SIP message, or None on timeout/close."""
+        deadline = time.time() + timeout
+        while True:
+            if self.transport == "udp":
+                remaining = deadline - time.time()
+                if remaining <= 0:
+                    return None
+                self.sock.settimeout(remaining)
+                try:
+                    return self.sock.recvfrom(65535)[0]
+                except socket.timeout:
+                    return None
+            head_end = self.buffer.find(b"\r\n\r\n")
+            if head_end >= 0:
+                head = self.buffer[:head_end].decode(errors="replace")
+                length = 0
+                for line in head.split("\r\n")[1:]:
+                    name, _, value = line.partition(":")
+                    if name.strip().lower() in ("content-length", "l"):
+                        length = int(value.strip())
+                total = head_end + 4 + length
+                if len(self.buffer) >= total:
+                    msg, self.buffer = self.buffer[:total], self.buffer[total:]
+                    return msg
+            remaining = deadline - time.time()
+            if remaining <= 0:
+                return None
+            self.sock.settimeout(remaining)
+            try:
+                chunk = self.sock.recv(65535)
+            except (socket.timeout, ConnectionResetError):
+                return None
+            if not chunk:
+                return None
+            self.buffer += chunk
+
+    def close(self):
+        self.sock.close()
+
+
+def status_of(message):
+    if not message or not message.startswith(b"SIP/2.0 "):
+        return None
+    return int(message.split(b" ", 2)[1])
+
+
+def header_of(message, name):
+    for line in message.decode(errors="replace").split("\r\n")[1:]:
+        n, _, v = line.partition(":")
+        if n.strip().lower() == name.lower():
+            return v.strip()
+    return None
+
+
+def sip_request(method, uri, local_port, transport="UDP", branch=None, call_id=None, cseq=1,
+                from_tag=None, to_tag=None, body=b"", content_type="application/sdp", extra=""):
+    branch = branch or "z9hG4bK" + "%x" % random.getrandbits(48)
+    call_id = call_id or "%x@test" % random.getrandbits(64)
+    from_tag = from_tag or "%x" % random.getrandbits(32)
+    to = f"<{uri}>" + (f";tag={to_tag}" if to_tag else "")
+    lines = [f"{method} {uri} SIP/2.0",
+             f"Via: SIP/2.0/{transport} 127.0.0.1:{local_port};branch={branch};rport",
+             "Max-Forwards: 70",
+             f"From: <sip:tester@127.0.0.1:{local_port}>;tag={from_tag}",
+             f"To: {to}",
+             f"Call-ID: {call_id}",
+             f"CSeq: {cseq} {method}",
+             f"Contact: <sip:tester@127.0.0.1:{local_port};transport={transport.lower()}>"]
+    if body:
+        lines.append(f"Content-Type: {content_type}")
+    if extra:
+        lines.append(extra)
+    lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def sdp_offer(rtp_port, payload_types=(0, 101), codec_names=None):
+    names = {0: "PCMU/8000", 8: "PCMA/8000", 18: "G729/8000", 101: "telephone-event/8000"}
+    lines = ["v=0", "o=- 1 1 IN IP4 127.0.0.1", "s=-", "c=IN IP4 127.0.0.1", "t=0 0",
+             f"m=audio {rtp_port} RTP/AVP " + " ".join(map(str, payload_types))]
+    for pt in payload_types:
+        lines.append(f"a=rtpmap:{pt} {names[pt]}")
+        if pt == 101:
+            lines.append("a=fmtp:101 0-16")
+    lines.append("a=ptime:20")
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+class KefuTestCase(unittest.TestCase):
+    """A test class sharing one kefu server; the server must still be alive after each test."""
+    extra_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.kefu = Kefu(cls.extra_args).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.kefu.stop()
+        if code != 0:
+            print(cls.kefu.read_log()[-5000:])
+        cls.kefu.cleanup()
+        assert code == 0, f"kefu exited with {code} after SIGTERM"
+
+    def tearDown(self):
+        if not self.kefu.alive():
+            self.fail("kefu died:\n" + self.kefu.read_log()[-5000:])
