@@ -64,6 +64,10 @@ int main(int argc, char** argv) {
   serve->add_option("--rtp-timeout", rtp_timeout_s, "Seconds without RTP before a call is ended (0 = off)")
       ->capture_default_str();
   serve->add_option("--answer-delay-ms", answer_delay_ms, "Demo: ring this long before answering");
+  std::string digest_algorithms = "MD5";
+  serve->add_option("--digest-algorithms", digest_algorithms,
+                    "Digest algorithms offered to phones, preferred first (MD5, SHA-256)")
+      ->capture_default_str();
 
   CLI11_PARSE(cli, argc, argv);
 
@@ -80,6 +84,13 @@ int main(int argc, char** argv) {
     options.media_port_max = static_cast<std::uint16_t>(hi);
     options.rtp_timeout = std::chrono::seconds(rtp_timeout_s);
     options.answer_delay = std::chrono::milliseconds(answer_delay_ms);
+    options.digest_algorithms.clear();
+    for (std::size_t start = 0; start <= digest_algorithms.size();) {
+      auto comma = digest_algorithms.find(',', start);
+      if (comma == std::string::npos) comma = digest_algorithms.size();
+      options.digest_algorithms.push_back(digest_algorithms.substr(start, comma - start));
+      start = comma + 1;
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "kefu: %s\n", e.what());
     return 2;

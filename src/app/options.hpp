@@ -23,6 +23,10 @@ struct ServeOptions {
   unsigned media_threads = 0;  // 0 = cores - 1, at least 1
   std::chrono::seconds rtp_timeout{30};
   std::chrono::milliseconds answer_delay{0};  // demo flow: ring this long before answering
+  // Digest algorithms offered in challenges, preferred first. MD5 alone by default: SIPp 3.6
+  // answers only the first challenge and knows only MD5, and baresip 1.0 refuses a
+  // registration whose challenges include SHA-256 at all.
+  std::vector<std::string> digest_algorithms{"MD5"};
 };
 
 // "host:port" with IPv6 as "[::1]:5060"; throws std::invalid_argument naming the value.

@@ -8,26 +8,37 @@ namespace kefu::rtp {
 
 std::string_view to_string(ParseError error) {
   switch (error) {
-    case ParseError::too_short: return "too short";
-    case ParseError::bad_version: return "bad version";
-    case ParseError::truncated_csrc: return "truncated CSRC list";
-    case ParseError::truncated_extension: return "truncated header extension";
-    case ParseError::bad_padding: return "bad padding";
+    case ParseError::too_short:
+      return "too short";
+    case ParseError::bad_version:
+      return "bad version";
+    case ParseError::truncated_csrc:
+      return "truncated CSRC list";
+    case ParseError::truncated_extension:
+      return "truncated header extension";
+    case ParseError::bad_padding:
+      return "bad padding";
   }
   return "unknown";
 }
 
 std::string_view to_string(SerializeError error) {
   switch (error) {
-    case SerializeError::buffer_too_small: return "buffer too small";
-    case SerializeError::too_many_csrcs: return "too many CSRCs";
-    case SerializeError::bad_extension_length: return "bad extension length";
-    case SerializeError::bad_payload_type: return "bad payload type";
+    case SerializeError::buffer_too_small:
+      return "buffer too small";
+    case SerializeError::too_many_csrcs:
+      return "too many CSRCs";
+    case SerializeError::bad_extension_length:
+      return "bad extension length";
+    case SerializeError::bad_payload_type:
+      return "bad payload type";
   }
   return "unknown";
 }
 
-std::uint32_t PacketView::csrc(std::size_t index) const { return read_u32(csrc_bytes, index * 4); }
+std::uint32_t PacketView::csrc(std::size_t index) const {
+  return read_u32(csrc_bytes, index * 4);
+}
 
 Result<PacketView, ParseError> parse_packet(std::span<const std::byte> bytes) {
   if (bytes.size() < fixed_header_size) return unexpected(ParseError::too_short);

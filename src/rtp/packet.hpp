@@ -18,19 +18,19 @@ inline constexpr std::uint8_t rtp_version = 2;
 inline constexpr std::size_t max_csrc_count = 15;
 
 enum class ParseError : std::uint8_t {
-  too_short,           // fewer than the 12 fixed header bytes
-  bad_version,         // version field is not 2
-  truncated_csrc,      // CSRC count says more identifiers than there are bytes
-  truncated_extension, // X bit set but the extension header or its words are missing
-  bad_padding,         // P bit set with a pad count of 0 or larger than what follows the header
+  too_short,            // fewer than the 12 fixed header bytes
+  bad_version,          // version field is not 2
+  truncated_csrc,       // CSRC count says more identifiers than there are bytes
+  truncated_extension,  // X bit set but the extension header or its words are missing
+  bad_padding,          // P bit set with a pad count of 0 or larger than what follows the header
 };
 std::string_view to_string(ParseError error);
 
 enum class SerializeError : std::uint8_t {
   buffer_too_small,
-  too_many_csrcs,       // more than 15
-  bad_extension_length, // extension data not a multiple of 4 bytes or longer than 65535 words
-  bad_payload_type,     // payload type does not fit in 7 bits
+  too_many_csrcs,        // more than 15
+  bad_extension_length,  // extension data not a multiple of 4 bytes or longer than 65535 words
+  bad_payload_type,      // payload type does not fit in 7 bits
 };
 std::string_view to_string(SerializeError error);
 
@@ -49,8 +49,8 @@ struct PacketView {
   std::uint32_t ssrc = 0;
   std::span<const std::byte> csrc_bytes;  // 4 bytes per contributing source
   std::optional<HeaderExtension> extension;
-  std::span<const std::byte> payload;     // without padding
-  std::uint8_t padding_size = 0;          // bytes of padding including the count byte
+  std::span<const std::byte> payload;  // without padding
+  std::uint8_t padding_size = 0;       // bytes of padding including the count byte
 
   std::size_t csrc_count() const { return csrc_bytes.size() / 4; }
   std::uint32_t csrc(std::size_t index) const;

@@ -8,7 +8,9 @@ namespace {
 
 bool iequals_ascii(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
+           auto lower = [](char c) {
+             return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+           };
            return lower(x) == lower(y);
          });
 }
@@ -53,7 +55,8 @@ std::optional<Origin> parse_origin(std::string_view value) {
   origin.username = tokens[0];
   origin.session_id = tokens[1];
   origin.session_version = *version;
-  origin.address = Connection{std::string(tokens[3]), std::string(tokens[4]), std::string(tokens[5])};
+  origin.address =
+      Connection{std::string(tokens[3]), std::string(tokens[4]), std::string(tokens[5])};
   return origin;
 }
 
@@ -155,7 +158,9 @@ void add_attribute(std::string_view text, std::optional<Direction>& direction,
   attributes.push_back(std::move(attribute));
 }
 
-ParseError error_at(std::size_t line, std::string reason) { return ParseError{line, std::move(reason)}; }
+ParseError error_at(std::size_t line, std::string reason) {
+  return ParseError{line, std::move(reason)};
+}
 
 constexpr std::string_view kSessionFieldTypes = "iuepbtrzk";
 constexpr std::string_view kMediaFieldTypes = "ibk";
@@ -164,10 +169,14 @@ constexpr std::string_view kMediaFieldTypes = "ibk";
 
 std::string_view to_string(Direction direction) {
   switch (direction) {
-    case Direction::SendRecv: return "sendrecv";
-    case Direction::SendOnly: return "sendonly";
-    case Direction::RecvOnly: return "recvonly";
-    case Direction::Inactive: return "inactive";
+    case Direction::SendRecv:
+      return "sendrecv";
+    case Direction::SendOnly:
+      return "sendonly";
+    case Direction::RecvOnly:
+      return "recvonly";
+    case Direction::Inactive:
+      return "inactive";
   }
   return "sendrecv";
 }
@@ -182,9 +191,12 @@ std::optional<Direction> direction_from_string(std::string_view name) {
 
 Direction mirror(Direction direction) {
   switch (direction) {
-    case Direction::SendOnly: return Direction::RecvOnly;
-    case Direction::RecvOnly: return Direction::SendOnly;
-    default: return direction;
+    case Direction::SendOnly:
+      return Direction::RecvOnly;
+    case Direction::RecvOnly:
+      return Direction::SendOnly;
+    default:
+      return direction;
   }
 }
 
@@ -261,7 +273,8 @@ ParseResult parse(std::string_view text) {
     ++line_number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;
-    if (line.find('\0') != std::string_view::npos) return unexpected(error_at(line_number, "NUL octet"));
+    if (line.find('\0') != std::string_view::npos)
+      return unexpected(error_at(line_number, "NUL octet"));
     if (line.size() < 2 || line[1] != '=' || line[0] < 'a' || line[0] > 'z') {
       return unexpected(error_at(line_number, "expected <type>=<value>"));
     }
@@ -303,7 +316,8 @@ ParseResult parse(std::string_view text) {
     }
     if (media != nullptr) {
       if (kMediaFieldTypes.find(type) == std::string_view::npos) {
-        return unexpected(error_at(line_number, std::string(1, type) + "= line in a media section"));
+        return unexpected(
+            error_at(line_number, std::string(1, type) + "= line in a media section"));
       }
       media->fields.push_back(Field{type, std::string(value)});
       continue;
@@ -419,7 +433,8 @@ std::string serialize(const SessionDescription& d) {
   if (d.connection) write_connection(out, *d.connection);
   write_fields(out, d.fields, "b");
   // t= is mandatory; r= and z= belong to the t= before them, so keep their relative order.
-  bool has_timing = std::any_of(d.fields.begin(), d.fields.end(), [](const Field& f) { return f.type == 't'; });
+  bool has_timing =
+      std::any_of(d.fields.begin(), d.fields.end(), [](const Field& f) { return f.type == 't'; });
   if (!has_timing) write_line(out, 't', "0 0");
   write_fields(out, d.fields, "trz");
   write_fields(out, d.fields, "k");

@@ -24,14 +24,18 @@ std::optional<Direction> direction_from_string(std::string_view name);
 Direction mirror(Direction direction);
 // Both sides' wishes at once: media flows one way only if both allow it.
 Direction intersect(Direction a, Direction b);
-inline bool sends(Direction d) { return d == Direction::SendRecv || d == Direction::SendOnly; }
-inline bool receives(Direction d) { return d == Direction::SendRecv || d == Direction::RecvOnly; }
+inline bool sends(Direction d) {
+  return d == Direction::SendRecv || d == Direction::SendOnly;
+}
+inline bool receives(Direction d) {
+  return d == Direction::SendRecv || d == Direction::RecvOnly;
+}
 
 // <nettype> <addrtype> <address> as in c= and the tail of o=.
 struct Connection {
   std::string network_type = "IN";
   std::string address_type = "IP4";  // as written; see type()
-  std::string address;  // multicast "/ttl[/count]" suffixes stay here, see host()
+  std::string address;               // multicast "/ttl[/count]" suffixes stay here, see host()
 
   AddressType type() const;
   std::string_view host() const;  // address without a multicast suffix

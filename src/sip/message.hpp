@@ -2,6 +2,7 @@
 // SIP message model (RFC 3261 §7, §20, §25): one owned buffer per message, views into it.
 // The core headers are parsed eagerly at Message::parse time, so a message that parses is
 // fully validated; failure is reported as a value carrying the status code to answer with.
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -40,7 +41,8 @@ bool same_header_name(std::string_view a, std::string_view b);
 
 struct Param {
   std::string_view name;
-  std::string_view value;  // empty when the parameter has no value
+  std::string_view value;  // empty when the parameter has no value; a quoted-string keeps
+                           // its quotes (+sip.instance="<urn:...>")
   bool has_value = false;
 };
 std::optional<std::string_view> find_param(const std::vector<Param>& params,
@@ -123,7 +125,11 @@ class Message {
 
   // Parses one complete message: a UDP datagram, or one framed by StreamFramer.
   // For datagrams, octets past Content-Length are ignored; a missing Content-Length means
-  // "the rest of the datagram" (RFC 3261 §18.3).
+  // "the rest of the datagram" (RFC 3261 §18.3). Tolerated beyond the ABNF: bare-LF line
+  // ends, extra SP in the Request-Line (RFC 4475 lwsstart/trws), a datagram ending without
+  // the empty line after its headers, '#' in a URI user part, non-ASCII unquoted display
+  // names, a missing Max-Forwards (RFC 2543 peers), an Expires that is not a number
+  // (treated as absent) or too large (saturates).
   static ParseResult parse(std::string bytes);
 
   bool is_request() const { return status_ == 0; }
@@ -228,9 +234,17 @@ class StreamFramer {
   std::size_t buffered() const { return buffer_.size(); }
 
  private:
+  Frame fail(std::string why);
+  std::optional<std::size_t> find_header_end();
+  bool read_content_length(std::string_view header_section);
+
   std::string buffer_;
   std::size_t max_message_bytes_;
   bool failed_ = false;
+  std::string error_;
+  std::size_t scanned_ = 0;       // where the search for the empty line resumes
+  std::size_t header_bytes_ = 0;  // start-line + headers + empty line, once found
+  std::size_t content_length_ = 0;
 };
 
 }  // namespace kefu::sip

@@ -41,6 +41,7 @@ bool parse_header_params(std::string_view text, std::size_t pos, std::vector<Par
       param.has_value = true;
       pos = value_end;
     }
+    if (params.empty()) params.reserve(4);  // one allocation for the usual few
     params.push_back(param);
   }
 }
@@ -56,10 +57,15 @@ bool has_lws(std::string_view text) {
   return false;
 }
 
-// display-name = *(token LWS) / quoted-string; here the unquoted form.
+// display-name = *(token LWS) / quoted-string; here the unquoted form. Non-ASCII octets are
+// tolerated (phones send "Jürgen <sip:...>" unquoted); ASCII separators such as ',' are not
+// (RFC 4475 baddn: 400).
 bool is_token_display_name(std::string_view text) {
   for (char c : text) {
-    if (!detail::has_class(c, detail::kToken) && !detail::is_lws_char(c)) return false;
+    if (!detail::has_class(c, detail::kToken) && !detail::is_lws_char(c) &&
+        static_cast<unsigned char>(c) < 0x80) {
+      return false;
+    }
   }
   return true;
 }
@@ -85,7 +91,12 @@ std::optional<NameAddr> parse_name_addr(std::string_view text) {
     if (pos >= text.size() || text[pos] != '<') return std::nullopt;
     angle_form = true;
   } else {
-    const std::size_t special = text.find_first_of("<;\"");
+    std::size_t special = 0;  // the first of '<' ';' '"' (a hand loop: find_first_of is slow)
+    while (special < text.size() && text[special] != '<' && text[special] != ';' &&
+           text[special] != '"') {
+      ++special;
+    }
+    if (special == text.size()) special = std::string_view::npos;
     if (special != std::string_view::npos && text[special] == '<') {
       const std::string_view display = detail::trim(text.substr(0, special));
       if (!is_token_display_name(display)) return std::nullopt;
@@ -111,8 +122,8 @@ std::optional<NameAddr> parse_name_addr(std::string_view text) {
     std::size_t uri_end = text.find(';');
     if (uri_end == std::string_view::npos) uri_end = text.size();
     const std::string_view uri_text = detail::trim(text.substr(0, uri_end));
-    if (uri_text.empty() || has_lws(uri_text) ||
-        uri_text.find_first_of("?,") != std::string_view::npos) {
+    if (uri_text.empty() || has_lws(uri_text) || uri_text.find('?') != std::string_view::npos ||
+        uri_text.find(',') != std::string_view::npos) {
       return std::nullopt;
     }
     auto uri = Uri::parse(uri_text);

@@ -13,7 +13,7 @@ namespace {
 // The fault found first; `what` names it in the reason phrase ("Bad Request (what)").
 struct Fault {
   int status = 400;
-  std::string_view what;
+  std::string what;
 };
 
 bool starts_with_nocase(std::string_view text, std::string_view prefix) {
@@ -92,14 +92,14 @@ class MessageParser {
   }
 
  private:
-  ParseResult failure(Fault fault) const {
+  ParseResult failure(const Fault& fault) const {
     ParseError error;
     error.status = fault.status;
     error.is_request = is_request_;
     if (fault.status == 505) {
       error.reason = "Version Not Supported";
     } else {
-      error.reason = std::string(default_reason(fault.status)) + " (" + std::string(fault.what) + ")";
+      error.reason = std::string(default_reason(fault.status)) + " (" + fault.what + ")";
     }
     for (const HeaderField& field : message_.headers_) {
       switch (field.id) {
@@ -122,7 +122,7 @@ class MessageParser {
   }
 
   void note_header_fault(std::string_view what) {
-    if (!header_fault_) header_fault_ = Fault{400, what};
+    if (!header_fault_) header_fault_ = Fault{400, std::string(what)};
   }
 
   // Splits the header section into fields, unfolding continuation lines in place.
@@ -158,7 +158,7 @@ class MessageParser {
   }
 
   void add_field(std::string_view line) {
-    if (detail::is_wsp(line.front())) {
+    if (line.empty() || detail::is_wsp(line.front())) {
       note_header_fault("Invalid header line");  // a continuation of the start-line
       return;
     }
@@ -234,13 +234,13 @@ class MessageParser {
     const std::string_view value = field.value;
     switch (field.id) {
       case HeaderId::Via: {
-        const bool ok = detail::for_each_list_item(
-            value, detail::ListItems::RejectEmpty, [this](std::string_view item) {
-              auto via = parse_via(item);
-              if (!via) return false;
-              message_.vias_.push_back(std::move(*via));
-              return true;
-            });
+        const bool ok = detail::for_each_list_item(value, detail::ListItems::RejectEmpty,
+                                                   [this](std::string_view item) {
+                                                     auto via = parse_via(item);
+                                                     if (!via) return false;
+                                                     message_.vias_.push_back(std::move(*via));
+                                                     return true;
+                                                   });
         if (!ok || value.empty()) return Fault{400, "Invalid Via"};
         return std::nullopt;
       }
@@ -273,8 +273,7 @@ class MessageParser {
         return std::nullopt;
       }
       case HeaderId::ContentLength: {
-        const auto length =
-            detail::parse_decimal(value, std::numeric_limits<std::uint32_t>::max());
+        const auto length = detail::parse_decimal(value, std::numeric_limits<std::uint32_t>::max());
         if (!length || !detail::all_of_class(value, detail::kDigit)) {
           return Fault{400, "Invalid Content-Length"};
         }
@@ -307,9 +306,9 @@ class MessageParser {
   static std::optional<Fault> interpret_address(std::string_view value, NameAddr& target,
                                                 int& count, std::string_view multiple,
                                                 std::string_view invalid) {
-    if (++count > 1) return Fault{400, multiple};
+    if (++count > 1) return Fault{400, std::string(multiple)};
     auto address = parse_name_addr(value);
-    if (!address || address->wildcard) return Fault{400, invalid};
+    if (!address || address->wildcard) return Fault{400, std::string(invalid)};
     target = std::move(*address);
     return std::nullopt;
   }
@@ -317,22 +316,22 @@ class MessageParser {
   static std::optional<Fault> interpret_address_list(std::string_view value,
                                                      std::vector<NameAddr>& target,
                                                      std::string_view invalid) {
-    const bool ok = detail::for_each_list_item(
-        value, detail::ListItems::RejectEmpty, [&target](std::string_view item) {
-          auto address = parse_name_addr(item);
-          if (!address) return false;
-          target.push_back(std::move(*address));
-          return true;
-        });
-    if (!ok || value.empty()) return Fault{400, invalid};
+    const bool ok = detail::for_each_list_item(value, detail::ListItems::RejectEmpty,
+                                               [&target](std::string_view item) {
+                                                 auto address = parse_name_addr(item);
+                                                 if (!address) return false;
+                                                 target.push_back(std::move(*address));
+                                                 return true;
+                                               });
+    if (!ok || value.empty()) return Fault{400, std::string(invalid)};
     return std::nullopt;
   }
 
   std::optional<Fault> interpret_cseq(std::string_view value) {
     // CSeq = 1*DIGIT LWS Method; the number must be below 2**31 (§8.1.1.5).
     const std::size_t digits_end = detail::scan_class(value, 0, detail::kDigit);
-    const auto number =
-        detail::parse_decimal(value.substr(0, digits_end), std::numeric_limits<std::int32_t>::max());
+    const auto number = detail::parse_decimal(value.substr(0, digits_end),
+                                              std::numeric_limits<std::int32_t>::max());
     if (!number || digits_end == value.size() || !detail::is_lws_char(value[digits_end])) {
       return Fault{400, "Invalid CSeq"};
     }
@@ -345,11 +344,18 @@ class MessageParser {
   }
 
   std::optional<Fault> check_required() const {
-    if (message_.vias_.empty()) return Fault{400, "Missing Via"};
-    if (from_count_ == 0) return Fault{400, "Missing From"};
-    if (to_count_ == 0) return Fault{400, "Missing To"};
-    if (call_id_count_ == 0) return Fault{400, "Missing Call-ID"};
-    if (cseq_count_ == 0) return Fault{400, "Missing CSeq"};
+    // Name every missing header (RFC 4475 insuf lacks three).
+    std::string missing;
+    const std::pair<bool, std::string_view> mandatory[] = {
+        {message_.vias_.empty(), "Via"},  {from_count_ == 0, "From"}, {to_count_ == 0, "To"},
+        {call_id_count_ == 0, "Call-ID"}, {cseq_count_ == 0, "CSeq"},
+    };
+    for (const auto& [absent, name] : mandatory) {
+      if (!absent) continue;
+      missing += missing.empty() ? "Missing " : ", ";
+      missing += name;
+    }
+    if (!missing.empty()) return Fault{400, std::move(missing)};
     if (is_request_ && message_.cseq_.method_text != message_.method_text_) {
       return Fault{400, "CSeq method does not match the request method"};
     }
@@ -380,7 +386,9 @@ class MessageParser {
   int cseq_count_ = 0;
 };
 
-ParseResult Message::parse(std::string bytes) { return MessageParser(std::move(bytes)).run(); }
+ParseResult Message::parse(std::string bytes) {
+  return MessageParser(std::move(bytes)).run();
+}
 
 std::optional<std::string_view> Message::header(HeaderId id) const {
   for (const HeaderField& field : headers_) {

@@ -64,6 +64,22 @@ constexpr std::array<HeaderName, 28> kHeaders{{
     {HeaderId::Date, "Date", 0},
 }};
 
+// kHeaders indices grouped by lower-case first letter, kNoHeader-terminated.
+constexpr std::uint8_t kNoHeader = 0xff;
+constexpr std::size_t kMaxPerLetter = 6;
+constexpr auto kHeadersByLetter = [] {
+  std::array<std::array<std::uint8_t, kMaxPerLetter>, 26> table{};
+  for (auto& letter : table) letter.fill(kNoHeader);
+  for (std::size_t i = 0; i < kHeaders.size(); ++i) {
+    const char first = kHeaders[i].name[0];
+    const auto letter = static_cast<std::size_t>((first >= 'a' ? first - 'a' : first - 'A'));
+    std::size_t slot = 0;
+    while (table[letter][slot] != kNoHeader) ++slot;  // a full row fails constant evaluation
+    table[letter][slot] = static_cast<std::uint8_t>(i);
+  }
+  return table;
+}();
+
 // Compact forms of headers kefu keeps as HeaderId::Other, so lookups by name still match.
 struct CompactAlias {
   char compact;
@@ -79,6 +95,85 @@ constexpr std::array<CompactAlias, 9> kOtherCompactForms{{
     {'u', "Allow-Events"},
     {'x', "Session-Expires"},
     {'y', "Identity"},
+}};
+
+struct ReasonPhrase {
+  int status;
+  std::string_view text;
+};
+// RFC 3261 §21 and the IANA registry of response codes.
+constexpr std::array<ReasonPhrase, 71> kReasonPhrases{{
+    {100, "Trying"},
+    {180, "Ringing"},
+    {181, "Call Is Being Forwarded"},
+    {182, "Queued"},
+    {183, "Session Progress"},
+    {199, "Early Dialog Terminated"},
+    {200, "OK"},
+    {202, "Accepted"},
+    {204, "No Notification"},
+    {300, "Multiple Choices"},
+    {301, "Moved Permanently"},
+    {302, "Moved Temporarily"},
+    {305, "Use Proxy"},
+    {380, "Alternative Service"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {402, "Payment Required"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {406, "Not Acceptable"},
+    {407, "Proxy Authentication Required"},
+    {408, "Request Timeout"},
+    {410, "Gone"},
+    {412, "Conditional Request Failed"},
+    {413, "Request Entity Too Large"},
+    {414, "Request-URI Too Long"},
+    {415, "Unsupported Media Type"},
+    {416, "Unsupported URI Scheme"},
+    {417, "Unknown Resource-Priority"},
+    {420, "Bad Extension"},
+    {421, "Extension Required"},
+    {422, "Session Interval Too Small"},
+    {423, "Interval Too Brief"},
+    {428, "Use Identity Header"},
+    {429, "Provide Referrer Identity"},
+    {430, "Flow Failed"},
+    {433, "Anonymity Disallowed"},
+    {436, "Bad Identity-Info"},
+    {437, "Unsupported Certificate"},
+    {438, "Invalid Identity Header"},
+    {439, "First Hop Lacks Outbound Support"},
+    {440, "Max-Breadth Exceeded"},
+    {469, "Bad Info Package"},
+    {470, "Consent Needed"},
+    {480, "Temporarily Unavailable"},
+    {481, "Call/Transaction Does Not Exist"},
+    {482, "Loop Detected"},
+    {483, "Too Many Hops"},
+    {484, "Address Incomplete"},
+    {485, "Ambiguous"},
+    {486, "Busy Here"},
+    {487, "Request Terminated"},
+    {488, "Not Acceptable Here"},
+    {489, "Bad Event"},
+    {491, "Request Pending"},
+    {493, "Undecipherable"},
+    {494, "Security Agreement Required"},
+    {500, "Server Internal Error"},
+    {501, "Not Implemented"},
+    {502, "Bad Gateway"},
+    {503, "Service Unavailable"},
+    {504, "Server Time-out"},
+    {505, "Version Not Supported"},
+    {513, "Message Too Large"},
+    {580, "Precondition Failure"},
+    {600, "Busy Everywhere"},
+    {603, "Decline"},
+    {604, "Does Not Exist Anywhere"},
+    {606, "Not Acceptable"},
+    {607, "Unwanted"},
 }};
 
 }  // namespace
@@ -113,8 +208,13 @@ HeaderId header_id_from_name(std::string_view name) {
     }
     return HeaderId::Other;
   }
-  for (const HeaderName& entry : kHeaders) {
-    if (entry.name.size() == name.size() && iequals(entry.name, name)) return entry.id;
+  // Hot path (every header line): only the names sharing the first letter are compared.
+  if (name.empty()) return HeaderId::Other;
+  const char first = detail::to_lower(name[0]);
+  if (first < 'a' || first > 'z') return HeaderId::Other;
+  for (std::uint8_t index : kHeadersByLetter[static_cast<std::size_t>(first - 'a')]) {
+    if (index == kNoHeader) break;
+    if (iequals(kHeaders[index].name, name)) return kHeaders[index].id;
   }
   return HeaderId::Other;
 }
@@ -150,79 +250,8 @@ std::optional<std::string_view> find_param(const std::vector<Param>& params,
 }
 
 std::string_view default_reason(int status) {
-  switch (status) {
-    case 100: return "Trying";
-    case 180: return "Ringing";
-    case 181: return "Call Is Being Forwarded";
-    case 182: return "Queued";
-    case 183: return "Session Progress";
-    case 199: return "Early Dialog Terminated";
-    case 200: return "OK";
-    case 202: return "Accepted";
-    case 204: return "No Notification";
-    case 300: return "Multiple Choices";
-    case 301: return "Moved Permanently";
-    case 302: return "Moved Temporarily";
-    case 305: return "Use Proxy";
-    case 380: return "Alternative Service";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 402: return "Payment Required";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 407: return "Proxy Authentication Required";
-    case 408: return "Request Timeout";
-    case 410: return "Gone";
-    case 412: return "Conditional Request Failed";
-    case 413: return "Request Entity Too Large";
-    case 414: return "Request-URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Unsupported URI Scheme";
-    case 417: return "Unknown Resource-Priority";
-    case 420: return "Bad Extension";
-    case 421: return "Extension Required";
-    case 422: return "Session Interval Too Small";
-    case 423: return "Interval Too Brief";
-    case 428: return "Use Identity Header";
-    case 429: return "Provide Referrer Identity";
-    case 430: return "Flow Failed";
-    case 433: return "Anonymity Disallowed";
-    case 436: return "Bad Identity-Info";
-    case 437: return "Unsupported Certificate";
-    case 438: return "Invalid Identity Header";
-    case 439: return "First Hop Lacks Outbound Support";
-    case 440: return "Max-Breadth Exceeded";
-    case 469: return "Bad Info Package";
-    case 470: return "Consent Needed";
-    case 480: return "Temporarily Unavailable";
-    case 481: return "Call/Transaction Does Not Exist";
-    case 482: return "Loop Detected";
-    case 483: return "Too Many Hops";
-    case 484: return "Address Incomplete";
-    case 485: return "Ambiguous";
-    case 486: return "Busy Here";
-    case 487: return "Request Terminated";
-    case 488: return "Not Acceptable Here";
-    case 489: return "Bad Event";
-    case 491: return "Request Pending";
-    case 493: return "Undecipherable";
-    case 494: return "Security Agreement Required";
-    case 500: return "Server Internal Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Server Time-out";
-    case 505: return "Version Not Supported";
-    case 513: return "Message Too Large";
-    case 580: return "Precondition Failure";
-    case 600: return "Busy Everywhere";
-    case 603: return "Decline";
-    case 604: return "Does Not Exist Anywhere";
-    case 606: return "Not Acceptable";
-    case 607: return "Unwanted";
-    default: break;
+  for (const ReasonPhrase& entry : kReasonPhrases) {
+    if (entry.status == status) return entry.text;
   }
   if (status >= 100 && status < 200) return "Provisional";
   if (status >= 200 && status < 300) return "Success";

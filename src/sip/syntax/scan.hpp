@@ -2,7 +2,6 @@
 // Character classes and small scanners shared by the SIP syntax files (RFC 3261 §25.1).
 // Internal to kefu_sip_syntax: nothing here is part of the message.hpp API.
 #include <array>
-#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -12,19 +11,18 @@
 
 namespace kefu::sip::detail {
 
-enum CharClass : std::uint16_t {
-  kAlnum = 1 << 0,
-  kToken = 1 << 1,          // token: alphanum / - . ! % * _ + ` ' ~
-  kUnreserved = 1 << 2,     // alphanum / mark
-  kUserExtra = 1 << 3,      // user-unreserved: & = + $ , ; ? /
-  kPasswordExtra = 1 << 4,  // & = + $ ,
-  kParamExtra = 1 << 5,     // param-unreserved: [ ] / : & + $
-  kHeaderExtra = 1 << 6,    // hnv-unreserved: [ ] / ? : + $
-  kHostname = 1 << 7,       // alphanum / - . (and _ seen in the wild)
-  kHex = 1 << 8,
-  kDigit = 1 << 9,
-  kSchemeRest = 1 << 10,    // ALPHA / DIGIT / + - .
-};
+// Character classes (bits of kCharTable).
+inline constexpr std::uint16_t kAlnum = 1 << 0;
+inline constexpr std::uint16_t kToken = 1 << 1;          // alphanum / - . ! % * _ + ` ' ~
+inline constexpr std::uint16_t kUnreserved = 1 << 2;     // alphanum / mark
+inline constexpr std::uint16_t kUserExtra = 1 << 3;      // user-unreserved (and '#', below)
+inline constexpr std::uint16_t kPasswordExtra = 1 << 4;  // & = + $ ,
+inline constexpr std::uint16_t kParamExtra = 1 << 5;     // param-unreserved: [ ] / : & + $
+inline constexpr std::uint16_t kHeaderExtra = 1 << 6;    // hnv-unreserved: [ ] / ? : + $
+inline constexpr std::uint16_t kHostname = 1 << 7;       // alphanum / - . (and '_' in the wild)
+inline constexpr std::uint16_t kHex = 1 << 8;
+inline constexpr std::uint16_t kDigit = 1 << 9;
+inline constexpr std::uint16_t kSchemeRest = 1 << 10;  // ALPHA / DIGIT / + - .
 
 constexpr std::array<std::uint16_t, 256> make_char_table() {
   std::array<std::uint16_t, 256> table{};
@@ -35,8 +33,7 @@ constexpr std::array<std::uint16_t, 256> make_char_table() {
     const bool digit = c >= '0' && c <= '9';
     const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     if (digit || alpha) {
-      table[static_cast<std::size_t>(c)] |=
-          kAlnum | kToken | kUnreserved | kHostname | kSchemeRest;
+      table[static_cast<std::size_t>(c)] |= kAlnum | kToken | kUnreserved | kHostname | kSchemeRest;
     }
     if (digit) table[static_cast<std::size_t>(c)] |= kDigit | kHex;
     if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
@@ -45,7 +42,9 @@ constexpr std::array<std::uint16_t, 256> make_char_table() {
   }
   add("-.!%*_+`'~", kToken);
   add("-_.!~*'()", kUnreserved);
-  add("&=+$,;?/", kUserExtra);
+  // '#' is not a user character (§25.1 wants %23), but phones send dial strings like
+  // "*67#1234" unescaped; it has no structural meaning in a SIP URI, so accept it.
+  add("&=+$,;?/#", kUserExtra);
   add("&=+$,", kPasswordExtra);
   add("[]/:&+$", kParamExtra);
   add("[]/?:+$", kHeaderExtra);
@@ -58,10 +57,18 @@ inline constexpr std::array<std::uint16_t, 256> kCharTable = make_char_table();
 inline bool has_class(char c, std::uint16_t bits) {
   return (kCharTable[static_cast<unsigned char>(c)] & bits) != 0;
 }
-inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
-inline bool is_wsp(char c) { return c == ' ' || c == '\t'; }
-inline bool is_lws_char(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-inline char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+inline bool is_wsp(char c) {
+  return c == ' ' || c == '\t';
+}
+inline bool is_lws_char(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+inline char to_lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 inline std::string_view trim(std::string_view text) {
   std::size_t begin = 0;
@@ -88,7 +95,9 @@ inline bool all_of_class(std::string_view text, std::uint16_t bits) {
   return true;
 }
 
-inline bool is_token(std::string_view text) { return !text.empty() && all_of_class(text, kToken); }
+inline bool is_token(std::string_view text) {
+  return !text.empty() && all_of_class(text, kToken);
+}
 
 // Characters of `text` in `bits`, or %XX escapes; false on a broken escape or other char.
 inline bool is_escaped_run(std::string_view text, std::uint16_t bits) {
@@ -106,19 +115,18 @@ inline bool is_escaped_run(std::string_view text, std::uint16_t bits) {
   return true;
 }
 
-// Unsigned decimal of at most `max_digits` digits (leading zeros allowed, any count).
-// Returns nullopt on an empty, non-numeric or too large value.
-inline std::optional<std::uint64_t> parse_decimal(std::string_view text,
-                                                  std::uint64_t max_value) {
+// Unsigned decimal (leading zeros allowed, any count) no larger than `max_value`.
+// Returns nullopt on an empty, non-numeric or too large value; never throws.
+inline std::optional<std::uint64_t> parse_decimal(std::string_view text, std::uint64_t max_value) {
   if (text.empty()) return std::nullopt;
-  std::size_t first = 0;
-  while (first + 1 < text.size() && text[first] == '0') ++first;  // "0009" is 9
-  text.remove_prefix(first);
-  if (text.size() > 19) return std::nullopt;
   std::uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  if (value > max_value) return std::nullopt;
+  for (char c : text) {
+    if (!is_digit(c)) return std::nullopt;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    // value * 10 + digit > max_value, asked without overflowing.
+    if (digit > max_value || value > (max_value - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
   return value;
 }
 
@@ -142,6 +150,12 @@ enum class ListItems { AllowEmpty, RejectEmpty };
 // RejectEmpty), on_item returns false, or a quote is left open.
 template <typename OnItem>
 bool for_each_list_item(std::string_view text, ListItems empties, OnItem&& on_item) {
+  if (text.find(',') == std::string_view::npos) {
+    // The usual single value: no comma, so nothing to split. The item parsers check quotes.
+    const std::string_view item = trim(text);
+    if (item.empty()) return empties == ListItems::AllowEmpty;
+    return on_item(item);
+  }
   std::size_t item_start = 0;
   bool in_angle = false;
   for (std::size_t i = 0; i <= text.size(); ++i) {

@@ -8,17 +8,21 @@ namespace {
 
 bool is_ipv4(std::string_view text) {
   int octets = 0;
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    const std::size_t end = scan_class(text, pos, kDigit);
-    if (end == pos || end - pos > 3) return false;
-    if (!parse_decimal(text.substr(pos, end - pos), 255)) return false;
-    ++octets;
-    if (end == text.size()) break;
-    if (text[end] != '.' || octets == 4) return false;
-    pos = end + 1;
+  int digits = 0;
+  int value = 0;
+  for (char c : text) {
+    if (is_digit(c)) {
+      value = value * 10 + (c - '0');
+      if (++digits > 3 || value > 255) return false;
+    } else if (c == '.' && digits > 0 && octets < 3) {
+      ++octets;
+      digits = 0;
+      value = 0;
+    } else {
+      return false;
+    }
   }
-  return octets == 4;
+  return octets == 3 && digits > 0;
 }
 
 // hostname = *( domainlabel "." ) toplabel [ "." ]; labels of alphanum and inner '-'.
@@ -86,12 +90,11 @@ bool is_valid_ipv6(std::string_view address) {
 bool is_valid_host(std::string_view host) {
   if (host.empty()) return false;
   if (host.front() == '[') {
-    return host.size() > 2 && host.back() == ']' &&
-           is_valid_ipv6(host.substr(1, host.size() - 2));
+    return host.size() > 2 && host.back() == ']' && is_valid_ipv6(host.substr(1, host.size() - 2));
   }
   // A dotted all-digit name must be a correct IPv4 address.
-  const bool digits_and_dots = all_of_class(host, kDigit) ||
-                               host.find_first_not_of("0123456789.") == std::string_view::npos;
+  bool digits_and_dots = true;
+  for (char c : host) digits_and_dots = digits_and_dots && (is_digit(c) || c == '.');
   if (digits_and_dots) return is_ipv4(host);
   return is_hostname(host);
 }
@@ -129,14 +132,14 @@ bool parse_uri_tail(std::string_view text, Uri& uri) {
       if (param.value.empty() || !is_escaped_run(param.value, kParamChars)) return false;
       pos = end;
     }
+    if (uri.params.empty()) uri.params.reserve(4);  // one allocation for the usual few
     uri.params.push_back(param);
   }
   if (pos == text.size()) return true;
   if (text[pos] != '?') return false;
   uri.headers = text.substr(pos + 1);
   // hname "=" hvalue *( "&" hname "=" hvalue ); characters checked, structure left loose.
-  return !uri.headers.empty() &&
-         is_escaped_run(uri.headers, kHeaderChars | detail::kPasswordExtra);
+  return !uri.headers.empty() && is_escaped_run(uri.headers, kHeaderChars | detail::kPasswordExtra);
 }
 
 bool parse_sip_uri(std::string_view rest, Uri& uri) {
@@ -185,7 +188,8 @@ bool parse_tel_uri(std::string_view rest, Uri& uri) {
   uri.user = rest.substr(0, end);
   if (uri.user.empty()) return false;
   for (char c : uri.user) {
-    if (!has_class(c, detail::kAlnum) && std::string_view("*#+-.()%").find(c) == std::string_view::npos) {
+    if (!has_class(c, detail::kAlnum) &&
+        std::string_view("*#+-.()%").find(c) == std::string_view::npos) {
       return false;
     }
   }

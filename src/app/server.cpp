@@ -1,0 +1,166 @@
+#include "app/server.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "api/http_server.hpp"
+#include "app/logging.hpp"
+#include "app/registration.hpp"
+#include "call/call_manager.hpp"
+#include "demo/demo_flow.hpp"
+#include "media/media_engine.hpp"
+#include "sip/stack/asio_timer.hpp"
+#include "sip/stack/user_agent.hpp"
+#include "tts/tts_cache.hpp"
+
+namespace kefu::app {
+
+namespace {
+
+// Periodic work on the control loop (binding expiry) without a timer per item.
+class Ticker {
+ public:
+  Ticker(boost::asio::io_context& io, std::chrono::milliseconds period, std::function<void()> work)
+      : timer_(io), period_(period), work_(std::move(work)) {
+    arm();
+  }
+  void stop() { timer_.cancel(); }
+
+ private:
+  void arm() {
+    timer_.expires_after(period_);
+    timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      work_();
+      arm();
+    });
+  }
+  boost::asio::steady_timer timer_;
+  std::chrono::milliseconds period_;
+  std::function<void()> work_;
+};
+
+}  // namespace
+
+int run_server(const ServeOptions& options) {
+  Logging logging(options.log_level);
+  auto log = logging.module("app");
+  std::error_code fs_error;
+  std::filesystem::create_directories(options.data_dir, fs_error);
+  if (fs_error) {
+    std::fprintf(stderr, "kefu: cannot create data directory '%s': %s\n", options.data_dir.c_str(),
+                 fs_error.message().c_str());
+    return 1;
+  }
+
+  boost::asio::io_context io;
+
+  // Speech first: rendering is slow the first time, and nothing should answer before the
+  // prompts exist.
+  tts::TtsCache tts({std::filesystem::path(options.data_dir) / "prompts"});
+  std::optional<demo::DemoPrompts> demo_prompts;
+  if (options.demo) {
+    try {
+      demo_prompts = demo::prepare_prompts(tts);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "kefu: %s\n", e.what());
+      return 1;
+    }
+  }
+
+  std::optional<call::CallManager> calls;
+  media::MediaConfig media_config;
+  if (options.media_threads > 0) media_config.threads = options.media_threads;
+  media_config.rtp_port_min = options.media_port_min;
+  media_config.rtp_port_max = options.media_port_max;
+  media_config.rtp_timeout = options.rtp_timeout;
+  boost::system::error_code address_error;
+  auto media_address = boost::asio::ip::make_address(options.sip_listen.front().host, address_error);
+  if (!address_error) media_config.bind_address = media_address;
+  media::MediaEngine media(media_config, [&io, &calls](media::MediaEvent event) {
+    boost::asio::post(io, [&calls, event = std::move(event)] {
+      if (calls) calls->on_media_event(event);
+    });
+  });
+
+  sip::AsioTimerService timers(io);
+  sip::UserAgentConfig ua_config;
+  ua_config.logger = logging.module("sip");
+  ua_config.uas_dialog_routing = sip::DialogRouting::SourceFlow;
+  sip::UserAgent user_agent(timers, ua_config);
+  for (const auto& listen : options.sip_listen) {
+    auto address = sip::Endpoint::parse(
+        (listen.host.find(':') != std::string::npos ? "[" + listen.host + "]" : listen.host) + ":" +
+        std::to_string(listen.port));
+    if (!address) {
+      std::fprintf(stderr, "kefu: invalid --sip-listen address %s:%u\n", listen.host.c_str(), listen.port);
+      return 2;
+    }
+    auto bound = user_agent.listen(io, {*address, sip::ListenTransports::UdpAndTcp, {}});
+    if (!bound) {
+      std::fprintf(stderr, "kefu: cannot listen for SIP: %s\n", bound.error().c_str());
+      return 1;
+    }
+    log->info("sip listening address={} transports=udp,tcp", bound->to_string());
+  }
+
+  std::optional<Registration> registration;
+  try {
+    registration.emplace(options.demo, options.digest_algorithms, logging.module("registrar"));
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "kefu: --digest-algorithms: %s\n", e.what());
+    return 2;
+  }
+  user_agent.set_registrar(&*registration);
+  Ticker expiry(io, std::chrono::seconds(1), [&registration] { registration->expire(); });
+
+  call::CallConfig call_config;
+  call_config.media_address = options.sip_listen.front().host;
+  calls.emplace(io, user_agent, media, call_config, logging.module("call"));
+  if (demo_prompts) {
+    demo::DemoSettings settings;
+    settings.answer_delay = options.answer_delay;
+    const demo::DemoPrompts& prompts = *demo_prompts;
+    calls->route(std::string(demo::kServiceNumber), [&prompts, settings](std::shared_ptr<call::Leg> leg) {
+      return demo::run_demo_flow(std::move(leg), prompts, settings);
+    });
+  }
+
+  api::HttpServer http(io, logging.module("http"));
+  http.route("GET", "/healthz", [](const api::HttpRequest&) {
+    return api::HttpResponse{200, "application/json", R"({"status":"ok"})"};
+  });
+  auto http_port = http.listen(options.http_listen.host, options.http_listen.port);
+  if (!http_port) {
+    std::fprintf(stderr, "kefu: %s\n", http_port.error().c_str());
+    return 1;
+  }
+  log->info("http listening address={}:{}", options.http_listen.host, *http_port);
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  bool stopping = false;
+  signals.async_wait([&](boost::system::error_code ec, int signal_number) {
+    if (ec || stopping) return;
+    stopping = true;
+    log->info("shutting down signal={} calls={}", signal_number, user_agent.session_count());
+    http.stop();
+    expiry.stop();
+    user_agent.shutdown(std::chrono::seconds(5), [&io] { io.stop(); });
+  });
+
+  log->info("ready demo={} media_threads={}", options.demo, media.thread_count());
+  io.run();
+  calls.reset();
+  log->info("stopped");
+  return 0;
+}
+
+}  // namespace kefu::app

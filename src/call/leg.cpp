@@ -1,0 +1,154 @@
+#include "call/leg.hpp"
+
+#include <boost/asio/use_awaitable.hpp>
+
+#include "media/media_engine.hpp"
+
+namespace kefu::call {
+
+std::string_view to_string(LegEnd end) {
+  switch (end) {
+    case LegEnd::none: return "none";
+    case LegEnd::remote_hangup: return "remote_hangup";
+    case LegEnd::local_hangup: return "local_hangup";
+    case LegEnd::cancelled: return "cancelled";
+    case LegEnd::rtp_timeout: return "rtp_timeout";
+    case LegEnd::failed: return "failed";
+    case LegEnd::shutdown: return "shutdown";
+  }
+  return "unknown";
+}
+
+Leg::Leg(boost::asio::io_context& io, media::MediaEngine& media, sip::InviteSession session,
+         media::SessionId media_session, LegInfo info, std::string answer_sdp,
+         media::MediaParams media_params, std::shared_ptr<spdlog::logger> log)
+    : io_(io),
+      media_(media),
+      session_(std::move(session)),
+      media_session_(media_session),
+      info_(std::move(info)),
+      answer_sdp_(std::move(answer_sdp)),
+      media_params_(media_params),
+      log_(std::move(log)),
+      waiter_(io),
+      timer_(io) {}
+
+bool Leg::ring() { return !ended() && session_.ring(180) == sip::SessionStatus::Ok; }
+
+boost::asio::awaitable<bool> Leg::answer() {
+  if (ended()) co_return false;
+  if (session_.answer(answer_sdp_) != sip::SessionStatus::Ok) co_return false;
+  // Media may flow as soon as the 200 is out (RFC 3261 §13.3.1.4 lets the UAS send at once).
+  if (media_.start(media_session_, media_params_)) media_started_ = true;
+  log_->info("call_id={} answered caller={} dialed={}", info_.call_id, info_.caller, info_.dialed);
+  co_return true;
+}
+
+boost::asio::awaitable<PlayResult> Leg::play(std::vector<Clip> clips, Interrupt interrupt) {
+  if (ended()) co_return PlayResult::ended;
+  if (interrupt == Interrupt::by_digit && !digits_.empty()) co_return PlayResult::interrupted;
+  if (clips.empty()) co_return PlayResult::completed;
+  current_play_ = next_play_id_++;
+  if (!media_.play(media_session_, std::move(clips), media::Loop::no, current_play_)) {
+    co_return PlayResult::ended;
+  }
+  for (;;) {
+    Wake why = co_await waiter_.wait();
+    if (why == Wake::ended) co_return PlayResult::ended;
+    if (why == Wake::play_done) co_return PlayResult::completed;
+    if (why == Wake::digit && interrupt == Interrupt::by_digit) {
+      current_play_ = 0;
+      (void)media_.stop_play(media_session_);
+      co_return PlayResult::interrupted;
+    }
+  }
+}
+
+boost::asio::awaitable<std::optional<char>> Leg::next_digit(std::chrono::milliseconds timeout) {
+  for (;;) {
+    if (!digits_.empty()) {
+      char digit = digits_.front();
+      digits_.pop_front();
+      co_return digit;
+    }
+    if (ended()) co_return std::nullopt;
+    arm_timer(timeout);
+    Wake why = co_await waiter_.wait();
+    ++timer_generation_;
+    timer_.cancel();
+    if (why == Wake::timer) co_return std::nullopt;
+    if (why == Wake::ended) co_return std::nullopt;
+  }
+}
+
+boost::asio::awaitable<bool> Leg::pause(std::chrono::milliseconds duration) {
+  if (ended()) co_return false;
+  arm_timer(duration);
+  for (;;) {
+    Wake why = co_await waiter_.wait();
+    if (why == Wake::ended) {
+      timer_.cancel();
+      co_return false;
+    }
+    if (why == Wake::timer) co_return true;
+  }
+}
+
+void Leg::arm_timer(std::chrono::milliseconds duration) {
+  // A generation per arming: a timer that fired just before it was cancelled must not wake
+  // a later wait.
+  auto generation = ++timer_generation_;
+  timer_.expires_after(duration);
+  timer_.async_wait([self = weak_from_this(), generation](boost::system::error_code ec) {
+    auto leg = self.lock();
+    if (leg && !ec && leg->timer_generation_ == generation) leg->wake(Wake::timer);
+  });
+}
+
+void Leg::hangup(LegEnd why) {
+  if (ended()) return;
+  (void)session_.hangup();
+  on_ended(why);
+}
+
+void Leg::on_digit(char digit) {
+  if (ended()) return;
+  log_->info("call_id={} digit={}", info_.call_id, digit);
+  digits_.push_back(digit);
+  wake(Wake::digit);
+}
+
+void Leg::on_play_done(media::PlayId id) {
+  if (id != 0 && id == current_play_) {
+    current_play_ = 0;
+    wake(Wake::play_done);
+  }
+}
+
+void Leg::on_media_update(const media::MediaParams& params) {
+  media_params_ = params;
+  if (media_started_) (void)media_.update(media_session_, params);
+}
+
+void Leg::on_ended(LegEnd why) {
+  if (ended()) return;
+  end_ = why;
+  log_->info("call_id={} ended reason={}", info_.call_id, to_string(why));
+  release_media();
+  timer_.cancel();
+  wake(Wake::ended);
+}
+
+void Leg::wake(Wake why) {
+  // Only the coroutine's current wait is woken; a wake with nobody waiting is dropped
+  // (digits are kept in digits_, the end in end_).
+  (void)waiter_.resume(why);
+}
+
+void Leg::release_media() {
+  if (media_released_) return;
+  media_released_ = true;
+  (void)media_.destroy(media_session_);
+}
+
+}  // namespace kefu::call

@@ -1,0 +1,180 @@
+#include "media/media_thread.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+
+#include <boost/asio/executor_work_guard.hpp>
+
+namespace kefu::media::detail {
+
+namespace {
+
+// Ticks run back to back to catch up after a stall of at most this many; beyond it the
+// missed ticks are skipped (audio would otherwise arrive as a burst the phone cannot use).
+constexpr int max_catch_up_ticks = 5;
+constexpr std::uint64_t housekeeping_every_ticks = 50;  // once a second
+
+std::uint64_t thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000U +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
+
+MediaThread::MediaThread(const EventCallback& emit, RecordingWriter& writer, PortPool& ports,
+                         std::chrono::milliseconds rtp_timeout)
+    : env_{emit, writer, ports, counters_, rtp_timeout},
+      timer_(io_),
+      scratch_(std::make_unique<ThreadScratch>()) {}
+
+MediaThread::~MediaThread() {
+  stop();
+}
+
+void MediaThread::start() {
+  started_at_ = std::chrono::steady_clock::now();
+  next_deadline_ = started_at_ + tick_interval;
+  schedule_tick();
+  thread_ = std::thread([this] {
+    auto work = boost::asio::make_work_guard(io_);
+    io_.run();
+  });
+}
+
+void MediaThread::stop() {
+  if (!thread_.joinable()) return;
+  post([this] {
+    for (auto& session : sessions_) {
+      if (session) session->finish();
+    }
+    sessions_.clear();
+    active_.clear();
+    timer_.cancel();
+    io_.stop();
+  });
+  thread_.join();
+}
+
+void MediaThread::schedule_tick() {
+  timer_.expires_at(next_deadline_);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) on_timer();
+  });
+}
+
+void MediaThread::on_timer() {
+  const auto now = std::chrono::steady_clock::now();
+  int ran = 0;
+  // Deadlines advance from the previous deadline, not from "now": no drift.
+  while (next_deadline_ <= now && ran < max_catch_up_ticks) {
+    current_tick_ = static_cast<std::uint64_t>((next_deadline_ - started_at_) / tick_interval);
+    run_tick();
+    next_deadline_ += tick_interval;
+    ++ran;
+  }
+  if (ran > 1)
+    counters_.late_ticks.fetch_add(static_cast<std::uint64_t>(ran - 1), std::memory_order_relaxed);
+  if (next_deadline_ <= now) {
+    const auto behind = (now - next_deadline_) / tick_interval + 1;
+    next_deadline_ += behind * tick_interval;
+    counters_.skipped_ticks.fetch_add(static_cast<std::uint64_t>(behind),
+                                      std::memory_order_relaxed);
+  }
+  schedule_tick();
+}
+
+void MediaThread::run_tick() {
+  const std::uint64_t cpu_before = thread_cpu_ns();
+  // Send: every session on the tick list gets its frames for this 20 ms; sessions that went
+  // idle (or were destroyed) leave the list.
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < active_.size(); ++i) {
+    Session* session = find(active_[i]);
+    if (session == nullptr) continue;
+    if (session->needs_tick()) session->on_tick(current_tick_, *scratch_);
+    if (session->needs_tick()) {
+      active_[kept++] = active_[i];
+    } else {
+      session->in_active_list = false;
+    }
+  }
+  active_.resize(kept);
+
+  if (current_tick_ >= next_housekeeping_tick_) {
+    next_housekeeping_tick_ = current_tick_ + housekeeping_every_ticks;
+    for (auto& session : sessions_) {
+      if (session) session->housekeeping(current_tick_);
+    }
+  }
+  const std::uint64_t cpu_after = thread_cpu_ns();
+  const std::uint64_t spent = cpu_after - cpu_before;
+  counters_.thread_cpu_ns.store(cpu_after, std::memory_order_relaxed);
+  counters_.ticks.fetch_add(1, std::memory_order_relaxed);
+  counters_.tick_cpu_ns.fetch_add(spent, std::memory_order_relaxed);
+  if (spent > counters_.max_tick_ns.load(std::memory_order_relaxed)) {
+    counters_.max_tick_ns.store(spent, std::memory_order_relaxed);
+  }
+}
+
+void MediaThread::adopt(std::unique_ptr<Session> session) {
+  const std::uint32_t index = session->id().index;
+  if (sessions_.size() <= index) sessions_.resize(index + 1);
+  Session& adopted = *session;
+  sessions_[index] = std::move(session);
+  adopted.attach(current_tick_);
+  wait_readable(adopted);
+}
+
+Session* MediaThread::find(SessionId id) {
+  if (id.index >= sessions_.size()) return nullptr;
+  Session* session = sessions_[id.index].get();
+  return session != nullptr && session->id() == id ? session : nullptr;
+}
+
+void MediaThread::destroy(SessionId id) {
+  Session* session = find(id);
+  if (session == nullptr) return;
+  session->finish();
+  // Closing the socket cancels the pending wait; its handler finds the slot empty.
+  sessions_[id.index].reset();
+}
+
+void MediaThread::activate(Session& session) {
+  if (session.in_active_list || !session.needs_tick()) return;
+  session.in_active_list = true;
+  active_.push_back(session.id());
+}
+
+void MediaThread::wait_readable(Session& session) {
+  session.socket().async_wait(boost::asio::ip::udp::socket::wait_read,
+                              [this, id = session.id()](const boost::system::error_code& ec) {
+                                if (ec) {
+                                  if (ec != boost::asio::error::operation_aborted) {
+                                    counters_.receive_errors.fetch_add(1,
+                                                                       std::memory_order_relaxed);
+                                    if (Session* s = find(id)) wait_readable(*s);
+                                  }
+                                  return;
+                                }
+                                on_readable(id);
+                              });
+}
+
+void MediaThread::on_readable(SessionId id) {
+  Session* session = find(id);
+  if (session == nullptr) return;  // destroyed while the wake-up was queued
+  // Arrival time in 8 kHz units for the jitter estimate; once per wake-up, not per packet.
+  const auto since_start = std::chrono::steady_clock::now() - started_at_;
+  const auto arrival = static_cast<std::uint32_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(since_start).count() * 8 / 1000);
+  session->on_readable(current_tick_, arrival, *scratch_);
+  // Commands triggered by events do not come back here; the session may now need the tick
+  // (nothing in receiving starts sending today, but keep the list honest).
+  activate(*session);
+  wait_readable(*session);
+}
+
+}  // namespace kefu::media::detail

@@ -1,0 +1,70 @@
+#pragma once
+// One media thread: an io_context run by one OS thread, the sessions placed on it, one 20 ms
+// tick that sends every playing session's next frame, and one receive buffer shared by all its
+// sessions. Internal to kefu_media. Everything but the constructor, start(), stop() and
+// counters() runs on the thread itself (reached through post()).
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "media/session.hpp"
+
+namespace kefu::media::detail {
+
+class MediaThread {
+ public:
+  MediaThread(const EventCallback& emit, RecordingWriter& writer, PortPool& ports,
+              std::chrono::milliseconds rtp_timeout);
+  ~MediaThread();  // stop() if still running
+  MediaThread(const MediaThread&) = delete;
+  MediaThread& operator=(const MediaThread&) = delete;
+
+  void start();
+  // Finishes every session (recordings are handed to the writer), then joins the thread.
+  void stop();
+
+  boost::asio::io_context& io() { return io_; }
+  template <typename Handler>
+  void post(Handler&& handler) {
+    boost::asio::post(io_, std::forward<Handler>(handler));
+  }
+
+  // On the media thread.
+  void adopt(std::unique_ptr<Session> session);
+  Session* find(SessionId id);
+  void destroy(SessionId id);
+  void activate(Session& session);  // puts a session that needs ticks on the tick list
+  std::uint64_t current_tick() const { return current_tick_; }
+  bool on_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
+
+  const ThreadCounters& counters() const { return counters_; }
+  const SessionEnv& env() const { return env_; }
+
+ private:
+  void schedule_tick();
+  void on_timer();
+  void run_tick();
+  void wait_readable(Session& session);
+  void on_readable(SessionId id);
+
+  boost::asio::io_context io_{1};
+  ThreadCounters counters_;
+  SessionEnv env_;
+  boost::asio::steady_timer timer_;
+  std::unique_ptr<ThreadScratch> scratch_;
+  std::vector<std::unique_ptr<Session>> sessions_;  // by SessionId::index
+  std::vector<SessionId> active_;                   // sessions needing the tick
+  std::chrono::steady_clock::time_point started_at_;
+  std::chrono::steady_clock::time_point next_deadline_;
+  std::uint64_t current_tick_ = 0;
+  std::uint64_t next_housekeeping_tick_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace kefu::media::detail

@@ -1,0 +1,146 @@
+#include "media/recording_writer.hpp"
+
+#include <sndfile.h>
+
+#include <map>
+#include <system_error>
+
+#include "media/audio_clip.hpp"
+
+namespace kefu::media {
+
+struct RecordingWriter::Job {
+  SessionId session;
+  std::filesystem::path path;
+  std::filesystem::path part;
+  int channels = 1;
+  SNDFILE* file = nullptr;
+  std::uint64_t frames = 0;
+  bool ok = true;
+};
+
+RecordingWriter::RecordingWriter(EventCallback on_done, std::size_t max_queued_samples)
+    : on_done_(std::move(on_done)), max_queued_samples_(max_queued_samples) {
+  thread_ = std::thread([this] { run(); });
+}
+
+RecordingWriter::~RecordingWriter() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+RecordingWriter::JobId RecordingWriter::open(SessionId session, std::filesystem::path path,
+                                             int channels) {
+  JobId job = 0;
+  {
+    std::lock_guard lock(mutex_);
+    job = next_job_++;
+    queue_.emplace_back(Open{job, session, std::move(path), channels});
+  }
+  wake_.notify_one();
+  return job;
+}
+
+void RecordingWriter::append(JobId job, std::vector<std::int16_t> interleaved_frames) {
+  {
+    std::lock_guard lock(mutex_);
+    if (queued_samples_ + interleaved_frames.size() > max_queued_samples_) {
+      queue_.emplace_back(Append{job, {}, true});
+    } else {
+      queued_samples_ += interleaved_frames.size();
+      queue_.emplace_back(Append{job, std::move(interleaved_frames), false});
+    }
+  }
+  wake_.notify_one();
+}
+
+void RecordingWriter::finish(JobId job) {
+  push(Finish{job});
+}
+
+void RecordingWriter::push(Command command) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(command));
+  }
+  wake_.notify_one();
+}
+
+void RecordingWriter::drain() {
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [this] { return queue_.empty() && !busy_; });
+}
+
+void RecordingWriter::run() {
+  std::map<JobId, Job> jobs;
+  auto complete = [this](Job& job) {
+    if (job.file != nullptr && sf_close(job.file) != 0) job.ok = false;
+    job.file = nullptr;
+    std::error_code ec;
+    if (job.ok) {
+      std::filesystem::rename(job.part, job.path, ec);
+      if (ec) job.ok = false;
+    }
+    if (!job.ok) std::filesystem::remove(job.part, ec);
+    const auto duration = std::chrono::milliseconds(job.frames * 1000 / media_sample_rate);
+    if (on_done_) on_done_(RecordingDone{job.session, job.path, duration, job.ok});
+  };
+
+  std::deque<Command> batch;
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      busy_ = false;
+      if (queue_.empty()) idle_.notify_all();
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) break;
+      batch.swap(queue_);
+      busy_ = true;
+    }
+    std::size_t written_samples = 0;
+    for (Command& command : batch) {
+      if (auto* open = std::get_if<Open>(&command)) {
+        Job job;
+        job.session = open->session;
+        job.path = open->path;
+        job.part = open->path;
+        job.part += ".part";
+        job.channels = open->channels;
+        SF_INFO info{};
+        info.samplerate = media_sample_rate;
+        info.channels = open->channels;
+        info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+        job.file = sf_open(job.part.c_str(), SFM_WRITE, &info);
+        job.ok = job.file != nullptr;
+        jobs.emplace(open->job, std::move(job));
+      } else if (auto* append = std::get_if<Append>(&command)) {
+        written_samples += append->frames.size();
+        const auto found = jobs.find(append->job);
+        if (found == jobs.end()) continue;
+        Job& job = found->second;
+        if (append->dropped) job.ok = false;
+        if (!job.ok || append->frames.empty()) continue;
+        const auto frames =
+            static_cast<sf_count_t>(append->frames.size() / static_cast<std::size_t>(job.channels));
+        if (sf_writef_short(job.file, append->frames.data(), frames) != frames) job.ok = false;
+        job.frames += static_cast<std::uint64_t>(frames);
+      } else if (auto* finish = std::get_if<Finish>(&command)) {
+        const auto found = jobs.find(finish->job);
+        if (found == jobs.end()) continue;
+        complete(found->second);
+        jobs.erase(found);
+      }
+    }
+    batch.clear();
+    std::lock_guard lock(mutex_);
+    queued_samples_ -= written_samples;
+  }
+  // Shutdown with recordings still open (the engine finishes them first; this is the backstop).
+  for (auto& [id, job] : jobs) complete(job);
+}
+
+}  // namespace kefu::media

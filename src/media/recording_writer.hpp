@@ -1,0 +1,75 @@
+#pragma once
+// The recording writer: one storage thread that owns every open recording file. Media threads
+// hand it blocks of audio (about a second each) and never touch the disk themselves; the writer
+// writes each block with one libsndfile call, into `path.part`, and renames the file to `path`
+// when the recording finishes. Mono now; stereo (caller left, agent right) is the same path with
+// channels = 2 and interleaved frames.
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "media/types.hpp"
+
+namespace kefu::media {
+
+class RecordingWriter {
+ public:
+  using JobId = std::uint64_t;
+
+  // `on_done` is called on the writer thread with a RecordingDone per finished job.
+  // `max_queued_samples` bounds memory when the disk falls behind: beyond it, blocks are
+  // dropped and their recording ends with ok = false.
+  explicit RecordingWriter(EventCallback on_done,
+                           std::size_t max_queued_samples = std::size_t{8000} * 600);
+  ~RecordingWriter();  // writes everything queued, finishes open jobs, joins
+  RecordingWriter(const RecordingWriter&) = delete;
+  RecordingWriter& operator=(const RecordingWriter&) = delete;
+
+  // All three are thread-safe and never wait for the disk.
+  JobId open(SessionId session, std::filesystem::path path, int channels);
+  void append(JobId job, std::vector<std::int16_t> interleaved_frames);
+  void finish(JobId job);
+
+  // Blocks until everything queued so far has been written (tests, shutdown).
+  void drain();
+
+ private:
+  struct Open {
+    JobId job;
+    SessionId session;
+    std::filesystem::path path;
+    int channels;
+  };
+  struct Append {
+    JobId job;
+    std::vector<std::int16_t> frames;
+    bool dropped;  // the queue was full: the block is lost and the job fails
+  };
+  struct Finish {
+    JobId job;
+  };
+  using Command = std::variant<Open, Append, Finish>;
+  struct Job;
+
+  void push(Command command);
+  void run();
+
+  EventCallback on_done_;
+  const std::size_t max_queued_samples_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable idle_;
+  std::deque<Command> queue_;
+  std::size_t queued_samples_ = 0;
+  bool busy_ = false;
+  bool stopping_ = false;
+  JobId next_job_ = 1;
+  std::thread thread_;
+};
+
+}  // namespace kefu::media
