@@ -34,7 +34,7 @@ integration: build-asan
 
 FUZZ_SECONDS ?= 60
 fuzz: deps
-	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DKEFU_FUZZ=ON -DKEFU_TESTS=OFF -DKEFU_BENCH=OFF $(CMAKE_COMMON) >/dev/null
+	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEFU_FUZZ=ON -DKEFU_TESTS=OFF -DKEFU_BENCH=OFF $(CMAKE_COMMON) >/dev/null
 	@cmake --build build-fuzz -j$(JOBS) --target fuzz_targets
 	@scripts/run-fuzzers build-fuzz $(FUZZ_SECONDS)
 
