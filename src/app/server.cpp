@@ -65,7 +65,9 @@ int run_server(const ServeOptions& options) {
 
   // Speech first: rendering is slow the first time, and nothing should answer before the
   // prompts exist.
-  tts::TtsCache tts({std::filesystem::path(options.data_dir) / "prompts"});
+  tts::TtsConfig tts_config;
+  tts_config.cache_dir = std::filesystem::path(options.data_dir) / "prompts";
+  tts::TtsCache tts(tts_config);
   std::optional<demo::DemoPrompts> demo_prompts;
   if (options.demo) {
     try {

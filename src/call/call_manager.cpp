@@ -56,6 +56,8 @@ CallManager::CallManager(boost::asio::io_context& io, sip::UserAgent& user_agent
   user_agent_.set_incoming_call_handler([this](sip::InviteSession call) { on_incoming(std::move(call)); });
 }
 
+CallManager::~CallManager() = default;
+
 void CallManager::route(std::string dialed, EntryFlow flow) { routes_[std::move(dialed)] = std::move(flow); }
 
 void CallManager::on_incoming(sip::InviteSession call) {

@@ -36,6 +36,7 @@ class CallManager {
  public:
   CallManager(boost::asio::io_context& io, sip::UserAgent& user_agent, media::MediaEngine& media,
               CallConfig config, std::shared_ptr<spdlog::logger> log);
+  ~CallManager();
   CallManager(const CallManager&) = delete;
   CallManager& operator=(const CallManager&) = delete;
 

@@ -3,8 +3,9 @@
 // one of N media threads and every command is posted there. Results that need the media thread
 // come back as MediaEvents through the owner's callback.
 //
-//   MediaEngine media(config, [&control](MediaEvent e) {
-//     boost::asio::post(control, [e = std::move(e), &media] { if (media.is_live(session_of(e))) ...
+//   MediaEngine media(config, [&](MediaEvent e) {  // runs on a media thread: only post
+//     boost::asio::post(control, [&, e = std::move(e)] {
+//       if (media.is_live(session_of(e))) calls.on_media_event(e);  // drop old legs' events
 //     });
 //   });
 //   auto leg = media.create_session();          // port for the SDP answer

@@ -1,6 +1,7 @@
 #include "media/recording_writer.hpp"
 
 #include <sndfile.h>
+#include <spdlog/spdlog.h>
 
 #include <map>
 #include <system_error>
@@ -116,17 +117,28 @@ void RecordingWriter::run() {
         info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
         job.file = sf_open(job.part.c_str(), SFM_WRITE, &info);
         job.ok = job.file != nullptr;
+        if (!job.ok) {
+          spdlog::warn("media: cannot open recording {}: {}", job.part.string(),
+                       sf_strerror(nullptr));
+        }
         jobs.emplace(open->job, std::move(job));
       } else if (auto* append = std::get_if<Append>(&command)) {
         written_samples += append->frames.size();
         const auto found = jobs.find(append->job);
         if (found == jobs.end()) continue;
         Job& job = found->second;
-        if (append->dropped) job.ok = false;
+        if (append->dropped && job.ok) {
+          spdlog::warn("media: recording {} fell behind; audio dropped", job.path.string());
+          job.ok = false;
+        }
         if (!job.ok || append->frames.empty()) continue;
         const auto frames =
             static_cast<sf_count_t>(append->frames.size() / static_cast<std::size_t>(job.channels));
-        if (sf_writef_short(job.file, append->frames.data(), frames) != frames) job.ok = false;
+        if (sf_writef_short(job.file, append->frames.data(), frames) != frames) {
+          spdlog::warn("media: writing recording {} failed: {}", job.part.string(),
+                       sf_strerror(job.file));
+          job.ok = false;
+        }
         job.frames += static_cast<std::uint64_t>(frames);
       } else if (auto* finish = std::get_if<Finish>(&command)) {
         const auto found = jobs.find(finish->job);

@@ -97,6 +97,10 @@ struct RecordingDone {
 
 using MediaEvent = std::variant<DtmfReceived, PlayDone, RtpTimeout, RecordingDone>;
 
+inline SessionId session_of(const MediaEvent& event) {
+  return std::visit([](const auto& e) { return e.session; }, event);
+}
+
 // Called on media threads and on the recording writer thread; it must be thread-safe and should
 // only post the event to the control loop. Events for sessions destroyed meanwhile may still
 // arrive there: check MediaEngine::is_live() on the control thread before acting on them.

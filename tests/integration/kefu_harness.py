@@ -108,11 +108,12 @@ class Kefu:
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
-def sipp(kefu, scenario, *args, transport="u1", calls=1, timeout=60, keys=None, cwd=None):
+def sipp(kefu, scenario, *args, transport="u1", calls=1, timeout=60, keys=None, cwd=None,
+         service="4000"):
     """Runs SIPp against kefu; returns (exit code, output). Exit 0 = every call succeeded."""
     port = free_port(both=True)
     cmd = ["sipp", f"127.0.0.1:{kefu.sip_port}", "-sf", os.path.join(SCENARIOS, scenario),
-           "-i", "127.0.0.1", "-p", str(port), "-t", transport, "-m", str(calls),
+           "-i", "127.0.0.1", "-p", str(port), "-t", transport, "-m", str(calls), "-s", service,
            "-nostdin", "-timeout", f"{timeout}s", "-timeout_error", "-recv_timeout", "15s"]
     for k, v in (keys or {}).items():
         cmd += ["-key", k, str(v)]

@@ -16,9 +16,9 @@ class DemoCallTest(KefuTestCase):
         result = {}
 
         def run():
-            result["sipp"] = sipp(self.kefu, "call_media_by_peer.xml", transport=transport,
-                                  keys={"media_port": peer.port, "hold_ms": hold_ms,
-                                        "caller": "13912345678"}, )
+            result["sipp"] = sipp(self.kefu, "call_media_by_peer.xml", "-d", str(hold_ms),
+                                  transport=transport,
+                                  keys={"peer_rtp_port": peer.port, "caller": "13912345678"})
         caller = threading.Thread(target=run)
         caller.start()
         try:

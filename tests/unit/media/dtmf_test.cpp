@@ -13,6 +13,7 @@ namespace kefu::media {
 namespace {
 
 using namespace test;
+using namespace std::chrono_literals;
 
 MediaConfig loopback_config() {
   MediaConfig config;

@@ -17,6 +17,7 @@ namespace kefu::media {
 namespace {
 
 using namespace test;
+using namespace std::chrono_literals;
 
 MediaConfig loopback_config(unsigned threads = 1, std::uint16_t first_port = 31000,
                             std::uint16_t last_port = 31999) {
@@ -377,6 +378,7 @@ TEST(MediaEngine, DestroyedSessionReportsNothingMore) {
   ASSERT_TRUE(
       log.wait_for<DtmfReceived>([&](const DtmfReceived& d) { return d.session == witness->id; }));
   for (const auto& d : log.all<DtmfReceived>()) EXPECT_NE(d.session, doomed->id);
+  EXPECT_EQ(session_of(MediaEvent{RtpTimeout{witness->id}}), witness->id);
   // No PlayDone for the destroyed session's loop: destroy reports nothing.
   EXPECT_TRUE(log.all<PlayDone>().empty());
   EXPECT_FALSE(engine.is_live(doomed->id));

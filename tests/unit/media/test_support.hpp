@@ -10,7 +10,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -25,7 +28,6 @@
 namespace kefu::media::test {
 
 using Clock = std::chrono::steady_clock;
-using namespace std::chrono_literals;
 
 class Phone {
  public:
@@ -113,7 +115,7 @@ class EventLog {
   // Waits until some event satisfies `match`; returns it.
   template <typename T>
   std::optional<T> wait_for(const std::function<bool(const T&)>& match,
-                            Clock::duration timeout = 5s) {
+                            Clock::duration timeout = std::chrono::seconds(5)) {
     std::unique_lock lock(mutex_);
     std::optional<T> found;
     changed_.wait_until(lock, Clock::now() + timeout, [&] {
@@ -158,6 +160,37 @@ inline std::vector<std::byte> rtp_packet(bool marker, std::uint8_t pt, std::uint
   const auto size = rtp::serialize_packet(fields, payload, out);
   out.resize(size ? *size : 0);
   return out;
+}
+
+// UDP payloads of an Ethernet/IPv4 pcap file (the RTP captures shipped with SIPp).
+inline std::vector<std::vector<std::byte>> udp_payloads_from_pcap(
+    const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::vector<char> raw((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+  std::vector<std::byte> file(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) file[i] = std::byte(raw[i]);
+  const auto u32le = [&](std::size_t at) {
+    return std::to_integer<std::uint32_t>(file[at]) |
+           (std::to_integer<std::uint32_t>(file[at + 1]) << 8) |
+           (std::to_integer<std::uint32_t>(file[at + 2]) << 16) |
+           (std::to_integer<std::uint32_t>(file[at + 3]) << 24);
+  };
+  std::vector<std::vector<std::byte>> payloads;
+  if (file.size() < 24 || u32le(0) != 0xA1B2C3D4U || u32le(20) != 1) return payloads;
+  std::size_t at = 24;
+  while (at + 16 <= file.size()) {
+    const std::size_t length = u32le(at + 8);
+    at += 16;
+    if (at + length > file.size()) break;
+    const std::span<const std::byte> frame(file.data() + at, length);
+    at += length;
+    if (frame.size() < 14 + 20 + 8 || std::to_integer<int>(frame[14 + 9]) != 17) continue;
+    const std::size_t udp = 14 + (std::to_integer<std::size_t>(frame[14]) & 0x0F) * 4;
+    if (frame.size() < udp + 8) continue;
+    payloads.emplace_back(frame.begin() + static_cast<std::ptrdiff_t>(udp + 8), frame.end());
+  }
+  return payloads;
 }
 
 }  // namespace kefu::media::test
