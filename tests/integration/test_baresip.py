@@ -91,8 +91,8 @@ rtp_ports {rtp}-{rtp + 20}
             time.sleep(2)
             ctrl.sendall(netstring({"command": "hangup", "params": "", "token": "bye"}))
             self.assertTrue(self.kefu.wait_log("ended reason=remote_hangup", timeout=10))
-            ctrl.sendall(netstring({"command": "quit", "params": "", "token": "quit"}))
             ctrl.close()
+            phone.terminate()  # baresip ends cleanly on SIGTERM and closes its recordings
             phone.wait(timeout=15)
         finally:
             if phone.poll() is None:
