@@ -38,10 +38,13 @@ fuzz: deps
 	@cmake --build build-fuzz -j$(JOBS) --target fuzz_targets
 	@scripts/run-fuzzers build-fuzz $(FUZZ_SECONDS)
 
+# Micro-benchmarks (Google Benchmark) and, unless LOAD=0, the SIPp load run (several minutes).
+LOAD ?= 1
 bench: deps
 	@cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DKEFU_TESTS=OFF -DKEFU_BENCH=ON $(CMAKE_COMMON) >/dev/null
 	@cmake --build build-release -j$(JOBS)
 	@scripts/run-bench build-release
+	@if [ "$(LOAD)" = 1 ]; then python3 bench/load/sip_load.py --kefu build-release/kefu; fi
 
 format:
 	@find src tests bench fuzz -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i

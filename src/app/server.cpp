@@ -6,6 +6,8 @@
 #include <memory>
 #include <optional>
 
+#include <sys/resource.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -13,6 +15,7 @@
 
 #include "api/http_server.hpp"
 #include "app/logging.hpp"
+#include "app/metrics.hpp"
 #include "app/registration.hpp"
 #include "call/call_manager.hpp"
 #include "demo/demo_flow.hpp"
@@ -50,9 +53,22 @@ class Ticker {
 
 }  // namespace
 
+namespace {
+
+// Every call holds an RTP socket: lift the soft descriptor limit to the hard one.
+void raise_file_limit(spdlog::logger& log) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) log.warn("cannot raise the open-file limit");
+}
+
+}  // namespace
+
 int run_server(const ServeOptions& options) {
   Logging logging(options.log_level);
   auto log = logging.module("app");
+  raise_file_limit(*log);
   std::error_code fs_error;
   std::filesystem::create_directories(options.data_dir, fs_error);
   if (fs_error) {
@@ -134,11 +150,17 @@ int run_server(const ServeOptions& options) {
     calls->route(std::string(demo::kServiceNumber), [&prompts, settings](std::shared_ptr<call::Leg> leg) {
       return demo::run_demo_flow(std::move(leg), prompts, settings);
     });
+    calls->route(std::string(demo::kPromptLoopNumber), [&prompts](std::shared_ptr<call::Leg> leg) {
+      return demo::run_prompt_loop(std::move(leg), prompts.menu);
+    });
   }
 
   api::HttpServer http(io, logging.module("http"));
   http.route("GET", "/healthz", [](const api::HttpRequest&) {
     return api::HttpResponse{200, "application/json", R"({"status":"ok"})"};
+  });
+  http.route("GET", "/metrics", [&](const api::HttpRequest&) {
+    return api::HttpResponse{200, "text/plain; version=0.0.4", render_metrics(user_agent, media, *calls)};
   });
   auto http_port = http.listen(options.http_listen.host, options.http_listen.port);
   if (!http_port) {

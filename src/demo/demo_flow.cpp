@@ -77,4 +77,10 @@ boost::asio::awaitable<void> run_demo_flow(std::shared_ptr<call::Leg> leg,
   leg->hangup();
 }
 
+boost::asio::awaitable<void> run_prompt_loop(std::shared_ptr<call::Leg> leg, call::Clip prompt) {
+  if (!co_await leg->answer()) co_return;
+  while (co_await leg->play(clips(prompt), call::Interrupt::none) == call::PlayResult::completed) {
+  }
+}
+
 }  // namespace kefu::demo

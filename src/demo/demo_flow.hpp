@@ -17,6 +17,9 @@ class TtsCache;
 namespace kefu::demo {
 
 inline constexpr std::string_view kServiceNumber = "4000";
+// Answers and plays the menu prompt over and over until the caller hangs up: an audio check
+// for softphones and the load benchmark's "call playing a prompt".
+inline constexpr std::string_view kPromptLoopNumber = "4001";
 inline constexpr std::string_view kDigits = "0123456789*#";
 
 struct DemoPrompts {
@@ -39,5 +42,7 @@ struct DemoSettings {
 
 boost::asio::awaitable<void> run_demo_flow(std::shared_ptr<call::Leg> leg,
                                            const DemoPrompts& prompts, DemoSettings settings);
+
+boost::asio::awaitable<void> run_prompt_loop(std::shared_ptr<call::Leg> leg, call::Clip prompt);
 
 }  // namespace kefu::demo
