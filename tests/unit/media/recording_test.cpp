@@ -138,7 +138,8 @@ TEST(MediaRecording, WavMatchesWhatTheRemoteSent) {
 // exactly the decoded capture, and speech does not trigger the in-band DTMF detector.
 TEST(MediaRecording, CapturedSpeechIsRecordedExactlyWithoutFalseDigits) {
   const std::filesystem::path capture = "/usr/share/sip-tester/g711a.pcap";
-  if (!std::filesystem::exists(capture)) GTEST_SKIP() << "sip-tester not installed";
+  // scripts/install-deps installs sip-tester; without its captures this test must fail.
+  ASSERT_TRUE(std::filesystem::exists(capture)) << "sip-tester captures missing: " << capture;
   const auto payloads = udp_payloads_from_pcap(capture);
   ASSERT_GT(payloads.size(), 200U);
 
