@@ -108,6 +108,45 @@ class DemoCallTest(KefuTestCase):
             peer.close()
 
 
+class SilentCallerTest(KefuTestCase):
+    def test_three_timeouts_then_goodbye_and_bye(self):
+        """A caller who never presses a key hears the menu three times, then kefu says goodbye
+        and hangs up with BYE (greeting + 3 x (menu + 5 s) + goodbye: well under 60 s)."""
+        sock = SipSocket(self.kefu)
+        peer = RtpPeer()
+        try:
+            invite = sip_request("INVITE", f"sip:4000@127.0.0.1:{self.kefu.sip_port}", sock.port,
+                                 body=sdp_offer(peer.port))
+            sock.send(invite)
+            ok = None
+            deadline = time.time() + 5
+            while time.time() < deadline and ok is None:
+                m = sock.recv_message(timeout=1)
+                if status_of(m) == 200:
+                    ok = m
+            self.assertIsNotNone(ok)
+            answered = time.time()
+            from_tag = header_of(invite, "From").split("tag=")[1]
+            to_tag = header_of(ok, "To").split("tag=")[1]
+            sock.send(sip_request("ACK", f"sip:4000@127.0.0.1:{self.kefu.sip_port}", sock.port,
+                                  call_id=header_of(invite, "Call-ID"), from_tag=from_tag, to_tag=to_tag))
+            bye = None
+            while time.time() < answered + 60 and bye is None:
+                peer.receive(0.5)
+                m = sock.recv_message(timeout=0.1)
+                if m and m.startswith(b"BYE "):
+                    bye = m
+            self.assertIsNotNone(bye, "kefu must hang up after three timeouts")
+            self.assertGreater(time.time() - answered, 15, "not before three 5 s timeouts")
+            lines = [l for l in bye.decode().split("\r\n") if l.split(":")[0].lower() in
+                     ("via", "from", "to", "call-id", "cseq")]
+            sock.send(("SIP/2.0 200 OK\r\n" + "\r\n".join(lines) + "\r\nContent-Length: 0\r\n\r\n").encode())
+            self.assertGreater(peer.audio_rms(0), 300, "the caller heard the prompts")
+        finally:
+            sock.close()
+            peer.close()
+
+
 class ShutdownTest(unittest.TestCase):
     def test_sigterm_ends_calls_with_bye(self):
         kefu = Kefu().start()
