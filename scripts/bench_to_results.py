@@ -37,8 +37,12 @@ def main():
         if "items_per_second" in b:
             out.append(dict(meta, name=b["name"] + "/items_per_second", value=b["items_per_second"],
                             unit="items/s"))
+        standard = {"name", "family_index", "per_family_instance_index", "run_name", "run_type",
+                    "repetitions", "repetition_index", "threads", "iterations", "real_time",
+                    "cpu_time", "time_unit", "items_per_second", "bytes_per_second", "label"}
         for key, value in b.items():
-            if key.startswith("counter_") or key in ("p99_us", "p50_us", "cpu_us_per_packet"):
+            # User counters (e.g. cpu_us_per_packet) are the other numeric fields.
+            if key not in standard and isinstance(value, (int, float)):
                 out.append(dict(meta, name=f"{b['name']}/{key}", value=value, unit=key))
     json.dump(out, sys.stdout, indent=1)
     print()
