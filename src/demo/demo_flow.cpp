@@ -79,7 +79,10 @@ boost::asio::awaitable<void> run_demo_flow(std::shared_ptr<call::Leg> leg,
 
 boost::asio::awaitable<void> run_prompt_loop(std::shared_ptr<call::Leg> leg, call::Clip prompt) {
   if (!co_await leg->answer()) co_return;
-  while (co_await leg->play(clips(prompt), call::Interrupt::none) == call::PlayResult::completed) {
+  // Not `while (co_await ...)`: g++ 12 miscompiles co_await in a loop condition.
+  for (;;) {
+    auto result = co_await leg->play(clips(prompt), call::Interrupt::none);
+    if (result != call::PlayResult::completed) break;
   }
 }
 

@@ -11,13 +11,13 @@ from kefu_harness import (Kefu, KefuTestCase, RtpPeer, SipSocket, header_of, sdp
 class DemoCallTest(KefuTestCase):
     extra_args = ("--answer-delay-ms", "300")
 
-    def call_with_peer(self, transport="u1", digits="5", hold_ms=7000):
+    def call_with_peer(self, transport="u1", digits="5", hold_ms=7000, service="4000", listen_s=2.0):
         peer = RtpPeer()
         result = {}
 
         def run():
             result["sipp"] = sipp(self.kefu, "call_media_by_peer.xml", "-d", str(hold_ms),
-                                  transport=transport,
+                                  transport=transport, service=service,
                                   keys={"peer_rtp_port": peer.port, "caller": "13912345678"})
         caller = threading.Thread(target=run)
         caller.start()
@@ -27,7 +27,7 @@ class DemoCallTest(KefuTestCase):
             self.assertGreater(first, 60, "expected ~50 RTP packets/s of prompt audio")
             for d in digits:
                 peer.send_digit(d)
-            peer.receive(2.0)
+            peer.receive(listen_s)
         finally:
             caller.join(timeout=60)
             peer.close()
@@ -54,6 +54,15 @@ class DemoCallTest(KefuTestCase):
         peer, first = self.call_with_peer(transport="t1", digits="7", hold_ms=6000)
         self.assertGreater(first, 60)
         self.assertTrue(self.kefu.wait_log("digit=7"))
+
+    def test_prompt_loop_number_keeps_playing(self):
+        """4001 replays the menu prompt until the caller hangs up: audio never stops."""
+        # The menu prompt lasts about 8.5 s: 12 s of listening crosses the loop point.
+        peer, first = self.call_with_peer(digits="", hold_ms=14000, service="4001", listen_s=9.0)
+        times = [p[0] for p in peer.packets]
+        self.assertGreater(len(times), 550, "about 12 s of audio at 50 packets/s")
+        self.assertLess(max(b - a for a, b in zip(times, times[1:])), 0.5,
+                        "no gap between the loops of the prompt")
 
     def test_cancel_before_answer(self):
         code, out = sipp(self.kefu, "cancel_before_answer.xml")
