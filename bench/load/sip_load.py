@@ -3,7 +3,8 @@
 
 1. Call rate: answer + 3 s of prompt + BYE at rising rates; the highest rate whose failed
    calls stay under 0.1 % is reported.
-2. Concurrency: calls of 30 s held at N = 500, 1,000, 2,000 concurrent, all playing the prompt;
+2. Concurrency: N = 500, 1,000, 2,000 calls up at once (arrivals over 30 s, 40 s each), all
+   playing the prompt in a loop (service number 4001);
    kefu's CPU share, resident memory, RTP packets/s and media tick health at the plateau.
 
 Writes bench/results/sip_load.json (name, value, unit, command, commit, cpu, date)."""
@@ -126,7 +127,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--kefu", default=os.path.join(ROOT, "build-release/kefu"))
     parser.add_argument("--out", default=os.path.join(ROOT, "bench/results/sip_load.json"))
-    parser.add_argument("--rates", default="200,400,600,800,1000,1200")
+    parser.add_argument("--rates", default="500,1000,1500,2000,2500,3000")
     parser.add_argument("--concurrency", default="500,1000,2000")
     parser.add_argument("--media-threads", type=int, default=1)
     args = parser.parse_args()
@@ -148,33 +149,43 @@ def main():
         kefu = Kefu(args.kefu, args.media_threads)
         try:
             duration = 10
-            instances = 1 if rate <= 400 else 2
+            instances = max(1, -(-rate // 700))  # one SIPp process tops out near 1,000 cps
             cpu0 = proc_cpu_seconds(kefu.proc.pid)
             t0 = time.time()
             procs = run_sipp(kefu, sink_port, rate, rate * duration, 3000, instances, f"cps{rate}")
+            m0 = metrics(kefu.http_port)
             ok, failed = sipp_totals(procs, duration + 60)
-            cpu = (proc_cpu_seconds(kefu.proc.pid) - cpu0) / (time.time() - t0)
+            elapsed = time.time() - t0
+            cpu = (proc_cpu_seconds(kefu.proc.pid) - cpu0) / elapsed
+            m1 = metrics(kefu.http_port)
         finally:
             kefu.stop()
         total = ok + failed
         ratio = failed / total if total else 1.0
+        # SIPp falls behind rather than failing when it cannot keep the rate: what counts is
+        # the rate achieved, calls over the time it took to place them (elapsed less the hold).
+        achieved = total / max(0.001, elapsed - 3.0)
+        record(f"cps_{rate}/achieved_cps", round(achieved), "calls/s")
         record(f"cps_{rate}/failed_ratio", round(ratio, 5), "ratio")
         record(f"cps_{rate}/kefu_cpu", round(cpu, 3), "cores")
-        if total >= rate * duration * 0.99 and ratio < 0.001:
-            best = rate
-        else:
+        record(f"cps_{rate}/late_media_ticks",
+               m1["kefu_media_late_ticks_total"] - m0["kefu_media_late_ticks_total"], "ticks")
+        if ratio < 0.001:
+            best = max(best, achieved)
+        if ratio >= 0.001 or achieved < rate * 0.9:
             break
-    record("max_cps_under_0.1pct_failed", best, "calls/s")
+    record("max_cps_under_0.1pct_failed", round(best), "calls/s")
 
     for target in [int(c) for c in args.concurrency.split(",") if c]:
         kefu = Kefu(args.kefu, args.media_threads)
         try:
-            hold_s = 30
-            rate = max(1, target // hold_s)
+            # Arrivals over 30 s, each call held 40 s: all `target` calls are up from 30 s to 40 s.
+            arrival_s, hold_s = 30, 40
+            rate = max(1, target // arrival_s)
             # 4001 plays the menu prompt in a loop: every call sends audio all the time.
             procs = run_sipp(kefu, sink_port, rate, target, hold_s * 1000, 1 if rate <= 400 else 2,
                              f"conc{target}", service="4001")
-            time.sleep(hold_s * 0.95 if target >= rate else 1)  # ramp until the plateau
+            time.sleep(arrival_s + 1)  # ramp until the plateau
             m0, cpu0, t0 = metrics(kefu.http_port), proc_cpu_seconds(kefu.proc.pid), time.time()
             time.sleep(5)
             m1, cpu1, t1 = metrics(kefu.http_port), proc_cpu_seconds(kefu.proc.pid), time.time()
