@@ -230,6 +230,54 @@ CommandResult MediaEngine::record_stop(SessionId id) {
   return post_command(id, [](Session& session, MediaThread&) { session.record_stop(); });
 }
 
+Result<std::uint32_t, MediaError> MediaEngine::shared_thread(SessionId a, SessionId b) const {
+  check_control_thread();
+  const Slot* first = live_slot(a);
+  const Slot* second = live_slot(b);
+  if (first == nullptr || second == nullptr) return unexpected(MediaError::unknown_session);
+  // Bridged legs share a thread so forwarding needs no locks (ADR 0002).
+  if (a == b || first->thread != second->thread) return unexpected(MediaError::bad_argument);
+  return first->thread;
+}
+
+CommandResult MediaEngine::bridge(SessionId a, SessionId b) {
+  const auto thread_index = shared_thread(a, b);
+  if (!thread_index) return unexpected(thread_index.error());
+  MediaThread& thread = *threads_[*thread_index];
+  thread.post([&thread, a, b] { thread.bridge(a, b); });
+  return std::monostate{};
+}
+
+CommandResult MediaEngine::unbridge(SessionId id) {
+  check_control_thread();
+  const Slot* slot = live_slot(id);
+  if (slot == nullptr) return unexpected(MediaError::unknown_session);
+  MediaThread& thread = *threads_[slot->thread];
+  thread.post([&thread, id] { thread.unbridge(id); });
+  return std::monostate{};
+}
+
+CommandResult MediaEngine::record_bridge_start(SessionId a, SessionId b,
+                                               std::filesystem::path path) {
+  if (path.empty()) return unexpected(MediaError::bad_argument);
+  const auto thread_index = shared_thread(a, b);
+  if (!thread_index) return unexpected(thread_index.error());
+  MediaThread& thread = *threads_[*thread_index];
+  thread.post([&thread, a, b, path = std::move(path)]() mutable {
+    thread.record_bridge_start(a, b, std::move(path));
+  });
+  return std::monostate{};
+}
+
+CommandResult MediaEngine::record_bridge_stop(SessionId id) {
+  check_control_thread();
+  const Slot* slot = live_slot(id);
+  if (slot == nullptr) return unexpected(MediaError::unknown_session);
+  MediaThread& thread = *threads_[slot->thread];
+  thread.post([&thread, id] { thread.record_bridge_stop(id); });
+  return std::monostate{};
+}
+
 CommandResult MediaEngine::destroy(SessionId id) {
   check_control_thread();
   if (live_slot(id) == nullptr) return unexpected(MediaError::unknown_session);
@@ -265,6 +313,8 @@ MediaCounters MediaEngine::counters() const {
     total.wrong_source_packets += get(c.wrong_source_packets);
     total.unknown_payload_packets += get(c.unknown_payload_packets);
     total.receive_errors += get(c.receive_errors);
+    total.forwarded_packets += get(c.forwarded_packets);
+    total.transcoded_packets += get(c.transcoded_packets);
   }
   return total;
 }

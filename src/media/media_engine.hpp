@@ -74,6 +74,8 @@ struct MediaCounters {
   std::uint64_t wrong_source_packets = 0;
   std::uint64_t unknown_payload_packets = 0;
   std::uint64_t receive_errors = 0;
+  std::uint64_t forwarded_packets = 0;   // bridged: received on one leg, sent on the other
+  std::uint64_t transcoded_packets = 0;  // of those, PCMU <-> PCMA
 };
 
 class MediaEngine {
@@ -112,6 +114,26 @@ class MediaEngine {
   CommandResult record_start(SessionId id, std::filesystem::path path);
   CommandResult record_stop(SessionId id);
 
+  // Two-party bridge. Both sessions must be on the same media thread (create the second with
+  // SessionOptions::same_thread_as), else bad_argument. While bridged, RTP received on one leg
+  // is sent on the other as it arrives, under that leg's SSRC, sequence numbers and timestamps
+  // (continuous across switches between playing and forwarding; the marker bit starts each
+  // forwarded stretch). Same codec: the payload is copied; PCMU <-> PCMA: transcoded. RFC 4733
+  // events are forwarded with the other leg's telephone-event payload type, or not at all if
+  // that leg did not negotiate one (DtmfReceived is reported on the receiving leg either way).
+  // A play() or send_dtmf() on a leg overrides what it forwards while it lasts (announcements,
+  // music on hold); forwarding resumes afterwards. Bridging a leg that is already bridged ends
+  // its earlier bridge. destroy() of either leg ends the bridge.
+  CommandResult bridge(SessionId a, SessionId b);
+  CommandResult unbridge(SessionId id);  // ends the bridge `id` is part of (both directions)
+
+  // Stereo recording of a bridged pair (or any two legs of one thread): one 8 kHz 16-bit stereo
+  // WAV, left = audio received from `a` (caller), right = audio received from `b` (agent),
+  // aligned by arrival in 20 ms slots, silence where a leg sent nothing. `path.part` until
+  // record_bridge_stop() (or destroy of either leg) finishes it; RecordingDone{session = a}.
+  CommandResult record_bridge_start(SessionId a, SessionId b, std::filesystem::path path);
+  CommandResult record_bridge_stop(SessionId id);  // id = either leg
+
   // Ends the session: stops sending, closes the socket (the port is reused later) and finishes
   // any recording. No event for this session follows except its RecordingDone.
   CommandResult destroy(SessionId id);
@@ -141,6 +163,8 @@ class MediaEngine {
   const Slot* live_slot(SessionId id) const;
   template <typename Command>
   CommandResult post_command(SessionId id, Command command);
+  // Both live and on one thread: that thread's index.
+  Result<std::uint32_t, MediaError> shared_thread(SessionId a, SessionId b) const;
   void check_control_thread() const;
 
   MediaConfig config_;

@@ -47,6 +47,8 @@ void MediaThread::start() {
 void MediaThread::stop() {
   if (!thread_.joinable()) return;
   post([this] {
+    for (auto& recorder : stereo_recorders_) recorder->finish();
+    stereo_recorders_.clear();
     for (auto& session : sessions_) {
       if (session) session->finish();
     }
@@ -102,6 +104,8 @@ void MediaThread::run_tick() {
     }
   }
   active_.resize(kept);
+  // Stereo recordings take one aligned 20 ms slot from each leg.
+  for (auto& recorder : stereo_recorders_) recorder->on_tick();
 
   if (current_tick_ >= next_housekeeping_tick_) {
     next_housekeeping_tick_ = current_tick_ + housekeeping_every_ticks;
@@ -137,6 +141,8 @@ Session* MediaThread::find(SessionId id) {
 void MediaThread::destroy(SessionId id) {
   Session* session = find(id);
   if (session == nullptr) return;
+  record_bridge_stop(id);
+  unbridge(id);
   session->finish();
   // Closing the socket cancels the pending wait; its handler finds the slot empty.
   sessions_[id.index].reset();
@@ -146,6 +152,49 @@ void MediaThread::activate(Session& session) {
   if (session.in_active_list || !session.needs_tick()) return;
   session.in_active_list = true;
   active_.push_back(session.id());
+}
+
+void MediaThread::bridge(SessionId a, SessionId b) {
+  Session* left = find(a);
+  Session* right = find(b);
+  if (left == nullptr || right == nullptr || left == right) return;
+  unbridge(a);
+  unbridge(b);
+  left->link_peer(right);
+  right->link_peer(left);
+}
+
+void MediaThread::unbridge(SessionId id) {
+  Session* session = find(id);
+  if (session == nullptr) return;
+  if (Session* peer = session->peer()) peer->link_peer(nullptr);
+  session->link_peer(nullptr);
+}
+
+void MediaThread::record_bridge_start(SessionId left, SessionId right, std::filesystem::path path) {
+  Session* left_session = find(left);
+  Session* right_session = find(right);
+  if (left_session == nullptr || right_session == nullptr || left_session == right_session) {
+    return;
+  }
+  record_bridge_stop(left);
+  record_bridge_stop(right);
+  auto recorder = std::make_unique<StereoRecorder>(env_.writer, left, right, std::move(path));
+  left_session->set_stereo_tap(recorder.get(), StereoChannel::left);
+  right_session->set_stereo_tap(recorder.get(), StereoChannel::right);
+  stereo_recorders_.push_back(std::move(recorder));
+}
+
+void MediaThread::record_bridge_stop(SessionId id) {
+  const auto found = std::find_if(stereo_recorders_.begin(), stereo_recorders_.end(),
+                                  [id](const auto& r) { return r->records(id); });
+  if (found == stereo_recorders_.end()) return;
+  StereoRecorder& recorder = **found;
+  for (const SessionId leg : {recorder.left(), recorder.right()}) {
+    if (Session* session = find(leg)) session->set_stereo_tap(nullptr, StereoChannel::left);
+  }
+  recorder.finish();
+  stereo_recorders_.erase(found);
 }
 
 void MediaThread::wait_readable(Session& session) {

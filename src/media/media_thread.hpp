@@ -5,6 +5,7 @@
 // counters() runs on the thread itself (reached through post()).
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -40,6 +41,14 @@ class MediaThread {
   Session* find(SessionId id);
   void destroy(SessionId id);
   void activate(Session& session);  // puts a session that needs ticks on the tick list
+  // Bridging: links both sessions (ending earlier bridges of either); unbridge unlinks the
+  // session and its peer. Both do nothing if a session is gone.
+  void bridge(SessionId a, SessionId b);
+  void unbridge(SessionId id);
+  // Stereo recording of two sessions (left = audio received from `left`). A session records
+  // into one stereo recording at a time: starting another finishes the earlier one.
+  void record_bridge_start(SessionId left, SessionId right, std::filesystem::path path);
+  void record_bridge_stop(SessionId id);  // finishes the stereo recording `id` is part of
   std::uint64_t current_tick() const { return current_tick_; }
   bool on_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
 
@@ -60,6 +69,7 @@ class MediaThread {
   std::unique_ptr<ThreadScratch> scratch_;
   std::vector<std::unique_ptr<Session>> sessions_;  // by SessionId::index
   std::vector<SessionId> active_;                   // sessions needing the tick
+  std::vector<std::unique_ptr<StereoRecorder>> stereo_recorders_;  // each takes a slot per tick
   std::chrono::steady_clock::time_point started_at_;
   std::chrono::steady_clock::time_point next_deadline_;
   std::uint64_t current_tick_ = 0;

@@ -201,7 +201,12 @@ void Session::send_frame(std::uint64_t frame, ThreadScratch& scratch) {
       audio = send_inband_dtmf(frame, scratch, payload) || audio;
     }
   }
+  // A frame overlapping audio just forwarded from the bridged peer would make the timestamps
+  // go back: its audio is consumed but not sent.
+  if (audio && frame * samples < sent_until_) audio = false;
   if (audio) {
+    forward_.reset();  // our own audio interrupts forwarding: the next forwarded packet re-bases
+    sent_until_ = (frame + 1) * samples;
     const bool marker = !last_sent_frame_ || *last_sent_frame_ + 1 != frame;
     const auto header = send_.next(frame * samples);
     rtp::write_fixed_header(std::span(scratch.packet).first<rtp::fixed_header_size>(), marker,
@@ -273,6 +278,7 @@ bool Session::send_event_packet(std::uint64_t frame, ThreadScratch& scratch) {
         frame, send_.timestamp_at(frame * samples), 0};
   }
   EventOut& e = *event_out_;
+  forward_.reset();
   const std::uint64_t elapsed = (frame - e.first_frame + 1) * samples;
   const bool end = elapsed >= e.total;
   const rtp::TelephoneEvent payload{
@@ -373,6 +379,7 @@ void Session::handle_packet(std::span<const std::byte> bytes,
                           DtmfSource::rfc4733});
       }
     }
+    if (peer_ != nullptr) peer_->forward_event(*packet, tick, scratch);
     return;
   }
 
@@ -392,11 +399,12 @@ void Session::handle_packet(std::span<const std::byte> bytes,
   }
   receive_stats_.on_packet(packet->sequence, packet->timestamp, arrival);
   handle_audio(*packet, *law, scratch);
+  if (peer_ != nullptr) peer_->forward_audio(*packet, *law, tick, scratch);
 }
 
 void Session::handle_audio(const rtp::PacketView& packet, Codec law, ThreadScratch& scratch) {
   const bool detect_inband = !params_->telephone_event_payload_type;
-  if (!detect_inband && !recording_) return;
+  if (!detect_inband && !recording_ && stereo_ == nullptr) return;
   const auto pcm =
       std::span(scratch.pcm).first(std::min(packet.payload.size(), scratch.pcm.size()));
   if (law == Codec::pcmu) {
@@ -411,6 +419,89 @@ void Session::handle_audio(const rtp::PacketView& packet, Codec law, ThreadScrat
     }
   }
   if (recording_) append_recording(pcm, packet.timestamp, packet.ssrc);
+  if (stereo_ != nullptr) stereo_->add(stereo_channel_, pcm);
+}
+
+void Session::link_peer(Session* peer) {
+  peer_ = peer;
+  forward_.reset();
+}
+
+bool Session::forwarding_blocked() const {
+  // What this leg sends itself wins: a prompt or music (play), or DTMF we generate.
+  return !can_send() || play_ || event_out_ || !digits_out_.empty() ||
+         (inband_tx_ && inband_tx_->busy());
+}
+
+std::uint64_t Session::forward_position(const rtp::PacketView& packet, std::uint64_t tick) {
+  // Within one forwarded stream the incoming timestamp spacing is kept (gaps of silence
+  // suppression stay gaps); a new source, a jump of more than 10 s or a switch from our own
+  // audio re-bases onto our media clock, never before what was already sent.
+  constexpr std::int64_t max_jump = 10 * media_sample_rate;
+  if (forward_ && forward_->ssrc == packet.ssrc) {
+    const auto delta = static_cast<std::int32_t>(packet.timestamp - forward_->timestamp);
+    const auto position = static_cast<std::int64_t>(forward_->position) + delta;
+    if (delta > -max_jump && delta < max_jump && position >= 0) {
+      if (delta > 0) {
+        forward_->timestamp = packet.timestamp;
+        forward_->position = static_cast<std::uint64_t>(position);
+      }
+      return static_cast<std::uint64_t>(position);
+    }
+  }
+  const std::uint64_t slot = tick >= epoch_tick_ ? (tick - epoch_tick_) * samples_per_tick : 0;
+  const std::uint64_t position = std::max(slot, sent_until_);
+  forward_ = ForwardMap{packet.ssrc, packet.timestamp, position};
+  last_sent_frame_.reset();  // our next own packet starts a talkspurt too
+  return position;
+}
+
+void Session::forward_audio(const rtp::PacketView& packet, Codec law, std::uint64_t tick,
+                            ThreadScratch& scratch) {
+  if (forwarding_blocked()) return;
+  const std::size_t size = packet.payload.size();
+  if (size == 0 || rtp::fixed_header_size + size > scratch.packet.size()) return;
+  const bool rebase = !forward_ || forward_->ssrc != packet.ssrc;
+  const std::uint64_t position = forward_position(packet, tick);
+  const auto header = send_.next(position);
+  rtp::write_fixed_header(std::span(scratch.packet).first<rtp::fixed_header_size>(),
+                          packet.marker || rebase, params_->codec.payload_type, header.sequence,
+                          header.timestamp, send_.ssrc());
+  const auto payload = std::span(scratch.packet).subspan(rtp::fixed_header_size, size);
+  const Codec out = params_->codec.codec;
+  if (out == law) {
+    std::memcpy(payload.data(), packet.payload.data(), size);
+  } else {
+    if (law == Codec::pcmu) {
+      rtp::g711::transcode_ulaw_to_alaw(packet.payload, payload);
+    } else {
+      rtp::g711::transcode_alaw_to_ulaw(packet.payload, payload);
+    }
+    env_.counters.transcoded_packets.fetch_add(1, std::memory_order_relaxed);
+  }
+  transmit(std::span(scratch.packet).first(rtp::fixed_header_size + size));
+  env_.counters.forwarded_packets.fetch_add(1, std::memory_order_relaxed);
+  sent_until_ = std::max(sent_until_, position + size);
+  last_sent_frame_.reset();
+}
+
+void Session::forward_event(const rtp::PacketView& packet, std::uint64_t tick,
+                            ThreadScratch& scratch) {
+  // A leg that did not negotiate telephone-event gets nothing (the digit was still reported
+  // on the receiving leg).
+  if (!params_ || !params_->telephone_event_payload_type || forwarding_blocked()) return;
+  const std::size_t size = packet.payload.size();
+  if (size == 0 || rtp::fixed_header_size + size > scratch.packet.size()) return;
+  const bool rebase = !forward_ || forward_->ssrc != packet.ssrc;
+  const std::uint64_t position = forward_position(packet, tick);
+  const auto header = send_.next(position);
+  rtp::write_fixed_header(std::span(scratch.packet).first<rtp::fixed_header_size>(),
+                          packet.marker || rebase, *params_->telephone_event_payload_type,
+                          header.sequence, header.timestamp, send_.ssrc());
+  std::memcpy(scratch.packet.data() + rtp::fixed_header_size, packet.payload.data(), size);
+  transmit(std::span(scratch.packet).first(rtp::fixed_header_size + size));
+  env_.counters.forwarded_packets.fetch_add(1, std::memory_order_relaxed);
+  last_sent_frame_.reset();
 }
 
 void Session::append_recording(std::span<const std::int16_t> pcm, std::uint32_t timestamp,

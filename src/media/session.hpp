@@ -16,6 +16,7 @@
 #include "media/inband_dtmf.hpp"
 #include "media/port_pool.hpp"
 #include "media/recording_writer.hpp"
+#include "media/stereo_recorder.hpp"
 #include "media/types.hpp"
 #include "rtp/stream.hpp"
 #include "rtp/symmetric_latch.hpp"
@@ -41,6 +42,8 @@ struct ThreadCounters {
   std::atomic<std::uint64_t> wrong_source_packets{0};
   std::atomic<std::uint64_t> unknown_payload_packets{0};
   std::atomic<std::uint64_t> receive_errors{0};
+  std::atomic<std::uint64_t> forwarded_packets{0};   // bridged: sent on the other leg
+  std::atomic<std::uint64_t> transcoded_packets{0};  // of those, PCMU <-> PCMA
 };
 
 // Per-thread buffers a session borrows for the duration of one callback (one per thread, not
@@ -90,6 +93,17 @@ class Session {
 
   bool in_active_list = false;  // maintained by the thread's tick list
 
+  // Bridging (maintained by the thread, which links and unlinks both sides together): while
+  // linked, audio and RFC 4733 events received here are sent out on `peer` as they arrive.
+  void link_peer(Session* peer);
+  Session* peer() const { return peer_; }
+  // Stereo recording of a bridged pair: audio received here goes to `recorder`'s channel.
+  void set_stereo_tap(StereoRecorder* recorder, StereoChannel channel) {
+    stereo_ = recorder;
+    stereo_channel_ = channel;
+  }
+  StereoRecorder* stereo_recorder() const { return stereo_; }
+
   // Statistics for tests and reports.
   const rtp::ReceiveStats& receive_stats() const { return receive_stats_; }
   const rtp::SendStream& send_stream() const { return send_; }
@@ -138,6 +152,13 @@ class Session {
   void append_recording(std::span<const std::int16_t> pcm, std::uint32_t timestamp,
                         std::uint32_t ssrc);
   void emit(MediaEvent event) const;
+  // Bridging: the peer received `packet`; send it on this leg if nothing of ours is going out.
+  bool forwarding_blocked() const;
+  void forward_audio(const rtp::PacketView& packet, Codec law, std::uint64_t tick,
+                     ThreadScratch& scratch);
+  void forward_event(const rtp::PacketView& packet, std::uint64_t tick, ThreadScratch& scratch);
+  // Our media position (samples since the epoch) for a forwarded packet's timestamp.
+  std::uint64_t forward_position(const rtp::PacketView& packet, std::uint64_t tick);
 
   SessionId id_;
   boost::asio::ip::udp::socket socket_;
@@ -166,6 +187,20 @@ class Session {
   std::uint64_t last_receive_tick_ = 0;
   bool timeout_reported_ = false;
   std::optional<Recording> recording_;
+
+  // Bridging. A forwarded stream keeps the peer's timestamp spacing; `forward_` maps the
+  // incoming timestamps onto our media clock and is reset whenever we send something of our
+  // own, so the next forwarded packet is re-based (and carries the marker bit).
+  struct ForwardMap {
+    std::uint32_t ssrc = 0;
+    std::uint32_t timestamp = 0;  // the latest incoming timestamp ...
+    std::uint64_t position = 0;   // ... and our media position it was sent at
+  };
+  Session* peer_ = nullptr;
+  std::optional<ForwardMap> forward_;
+  std::uint64_t sent_until_ = 0;  // media position just after the last audio sent
+  StereoRecorder* stereo_ = nullptr;
+  StereoChannel stereo_channel_ = StereoChannel::left;
 };
 
 }  // namespace kefu::media::detail

@@ -310,6 +310,32 @@ def sdp_offer(rtp_port, payload_types=(0, 101), codec_names=None):
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
+def place_call(kefu, sock, peer, number="4000"):
+    """INVITE from a raw socket with the peer's RTP port, wait for the 200, send the ACK.
+    Returns (invite, ok) or (invite, None) when no 200 came within 5 s."""
+    uri = f"sip:{number}@127.0.0.1:{kefu.sip_port}"
+    invite = sip_request("INVITE", uri, sock.port, body=sdp_offer(peer.port))
+    sock.send(invite)
+    ok = None
+    deadline = time.time() + 5
+    while time.time() < deadline and ok is None:
+        m = sock.recv_message(timeout=1)
+        if status_of(m) == 200:
+            ok = m
+    if ok is not None:
+        sock.send(sip_request("ACK", uri, sock.port, call_id=header_of(invite, "Call-ID"),
+                              from_tag=header_of(invite, "From").split("tag=")[1],
+                              to_tag=header_of(ok, "To").split("tag=")[1]))
+    return invite, ok
+
+
+def answer_ok(sock, request):
+    """A 200 OK to an in-dialog request kefu sent us (its BYE)."""
+    lines = [l for l in request.decode().split("\r\n") if l.split(":")[0].lower() in
+             ("via", "from", "to", "call-id", "cseq")]
+    sock.send(("SIP/2.0 200 OK\r\n" + "\r\n".join(lines) + "\r\nContent-Length: 0\r\n\r\n").encode())
+
+
 class KefuTestCase(unittest.TestCase):
     """A test class sharing one kefu server; the server must still be alive after each test."""
     extra_args = ()

@@ -1,11 +1,12 @@
 """Calls into the demo service number 4000 with SIPp as the caller: answer, spoken prompt as
 RTP, RFC 4733 digits, BYE; CANCEL; 488; retransmitted INVITE; TCP; SIGTERM ends calls."""
+import subprocess
 import threading
 import time
 import unittest
 
-from kefu_harness import (Kefu, KefuTestCase, RtpPeer, SipSocket, header_of, sdp_offer, sip_request,
-                          sipp, status_of)
+from kefu_harness import (KEFU, Kefu, KefuTestCase, RtpPeer, SipSocket, answer_ok, header_of, place_call,
+                          sdp_offer, sip_request, sipp, status_of)
 
 
 class DemoCallTest(KefuTestCase):
@@ -124,21 +125,9 @@ class SilentCallerTest(KefuTestCase):
         sock = SipSocket(self.kefu)
         peer = RtpPeer()
         try:
-            invite = sip_request("INVITE", f"sip:4000@127.0.0.1:{self.kefu.sip_port}", sock.port,
-                                 body=sdp_offer(peer.port))
-            sock.send(invite)
-            ok = None
-            deadline = time.time() + 5
-            while time.time() < deadline and ok is None:
-                m = sock.recv_message(timeout=1)
-                if status_of(m) == 200:
-                    ok = m
+            invite, ok = place_call(self.kefu, sock, peer)
             self.assertIsNotNone(ok)
             answered = time.time()
-            from_tag = header_of(invite, "From").split("tag=")[1]
-            to_tag = header_of(ok, "To").split("tag=")[1]
-            sock.send(sip_request("ACK", f"sip:4000@127.0.0.1:{self.kefu.sip_port}", sock.port,
-                                  call_id=header_of(invite, "Call-ID"), from_tag=from_tag, to_tag=to_tag))
             bye = None
             while time.time() < answered + 60 and bye is None:
                 peer.receive(0.5)
@@ -147,9 +136,7 @@ class SilentCallerTest(KefuTestCase):
                     bye = m
             self.assertIsNotNone(bye, "kefu must hang up after three timeouts")
             self.assertGreater(time.time() - answered, 15, "not before three 5 s timeouts")
-            lines = [l for l in bye.decode().split("\r\n") if l.split(":")[0].lower() in
-                     ("via", "from", "to", "call-id", "cseq")]
-            sock.send(("SIP/2.0 200 OK\r\n" + "\r\n".join(lines) + "\r\nContent-Length: 0\r\n\r\n").encode())
+            answer_ok(sock, bye)
             self.assertGreater(peer.audio_rms(0), 300, "the caller heard the prompts")
         finally:
             sock.close()
@@ -162,21 +149,8 @@ class ShutdownTest(unittest.TestCase):
         sock = SipSocket(kefu)
         peer = RtpPeer()
         try:
-            invite = sip_request("INVITE", f"sip:4000@127.0.0.1:{kefu.sip_port}", sock.port,
-                                 body=sdp_offer(peer.port))
-            sock.send(invite)
-            ok = None
-            deadline = time.time() + 5
-            while time.time() < deadline and ok is None:
-                m = sock.recv_message(timeout=1)
-                if status_of(m) == 200:
-                    ok = m
+            invite, ok = place_call(kefu, sock, peer)
             self.assertIsNotNone(ok)
-            to_tag = header_of(ok, "To").split("tag=")[1]
-            from_tag = header_of(invite, "From").split("tag=")[1]
-            sock.send(sip_request("ACK", f"sip:4000@127.0.0.1:{kefu.sip_port}", sock.port,
-                                  call_id=header_of(invite, "Call-ID"), from_tag=from_tag,
-                                  to_tag=to_tag))
             peer.receive(0.5)
             kefu.proc.send_signal(15)
             bye = None
@@ -185,11 +159,7 @@ class ShutdownTest(unittest.TestCase):
                 m = sock.recv_message(timeout=1)
                 if m and m.startswith(b"BYE "):
                     bye = m
-                    # Answer it so kefu can finish cleanly.
-                    lines = [l for l in m.decode().split("\r\n") if l.split(":")[0].lower() in
-                             ("via", "from", "to", "call-id", "cseq")]
-                    sock.send(("SIP/2.0 200 OK\r\n" + "\r\n".join(lines) +
-                               "\r\nContent-Length: 0\r\n\r\n").encode())
+                    answer_ok(sock, m)  # so kefu can finish cleanly
             self.assertIsNotNone(bye, "SIGTERM must end the established call with BYE")
             kefu.proc.wait(15)
             self.assertEqual(kefu.proc.returncode, 0)
@@ -203,8 +173,6 @@ class ShutdownTest(unittest.TestCase):
     def test_busy_port_fails_clearly(self):
         first = Kefu().start()
         try:
-            import subprocess
-            from kefu_harness import KEFU
             p = subprocess.run([KEFU, "serve", "--data-dir", first.data_dir + "/second",
                                 "--sip-listen", f"127.0.0.1:{first.sip_port}",
                                 "--http-listen", "127.0.0.1:0"],
