@@ -12,6 +12,8 @@
 
 #include <atomic>
 #include <cmath>
+#include <filesystem>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -369,6 +371,115 @@ void BM_EngineReceive(benchmark::State& state) {
 BENCHMARK(BM_EngineReceive)
     ->Args({2000, 0})
     ->Args({2000, 1})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// Bridged calls: N pairs of legs on one media thread; every 20 ms the benchmark thread sends one
+// 20 ms packet to each of the 2N legs, and each is forwarded on arrival to its peer (whose
+// remote is the sink). Reports the media thread's CPU per forwarded packet, which includes
+// receiving it (wake-up, epoll re-arm, recvfrom, parse) and sending it on; with transcoding
+// (caller PCMU, agent PCMA) and with a stereo recording per pair (decode + one slot per tick +
+// the writer thread's disk writes, which are not on the media thread).
+void BM_EngineBridge(benchmark::State& state) {
+  const auto pairs = static_cast<std::size_t>(state.range(0));
+  const bool transcode = state.range(1) != 0;
+  const bool record = state.range(2) != 0;
+  Sink sink;
+  media::MediaConfig config;
+  config.threads = 1;
+  config.bind_address = boost::asio::ip::address_v4::loopback();
+  config.rtp_port_min = 40000;
+  config.rtp_port_max = 49999;
+  config.rtp_timeout = std::chrono::milliseconds(0);
+  media::MediaEngine engine(config, [](media::MediaEvent) {});
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("kefu-bench-bridge-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  media::MediaParams caller_params;
+  caller_params.remote = {boost::asio::ip::address_v4::loopback(), sink.port()};
+  caller_params.latching = media::Latching::off;  // packets come from the benchmark's socket
+  caller_params.telephone_event_payload_type = 101;
+  media::MediaParams agent_params = caller_params;
+  if (transcode) agent_params.codec = {media::Codec::pcma, 8};
+  std::vector<std::uint16_t> ports;
+  std::vector<media::SessionId> callers;
+  for (std::size_t i = 0; i < pairs; ++i) {
+    auto caller = engine.create_session();
+    auto agent = caller ? engine.create_session({.same_thread_as = caller->id})
+                        : decltype(caller)(kefu::unexpected(media::MediaError::no_free_port));
+    if (!caller || !agent) {
+      state.SkipWithError("could not create sessions");
+      ::close(fd);
+      return;
+    }
+    (void)engine.start(caller->id, caller_params);
+    (void)engine.start(agent->id, agent_params);
+    (void)engine.bridge(caller->id, agent->id);
+    if (record) {
+      (void)engine.record_bridge_start(caller->id, agent->id,
+                                       dir / ("call-" + std::to_string(i) + ".wav"));
+    }
+    ports.push_back(caller->local_port);
+    ports.push_back(agent->local_port);
+    callers.push_back(caller->id);
+  }
+  std::array<std::byte, 172> ulaw{};
+  std::array<std::byte, 172> alaw{};
+  const auto frame = speech_like_frame();
+  rtp::g711::encode_ulaw(frame, std::span(ulaw).subspan(rtp::fixed_header_size));
+  rtp::g711::encode_alaw(frame, std::span(alaw).subspan(rtp::fixed_header_size));
+  for (auto _ : state) {
+    const auto before = engine.counters();
+    auto next = std::chrono::steady_clock::now();
+    for (int round = 0; round < 150; ++round) {  // 3 s
+      for (std::size_t i = 0; i < ports.size(); ++i) {
+        const bool agent_leg = i % 2 == 1;
+        auto& packet = agent_leg && transcode ? alaw : ulaw;
+        rtp::write_fixed_header(std::span(packet).first<rtp::fixed_header_size>(), round == 0,
+                                agent_leg && transcode ? 8 : 0, static_cast<std::uint16_t>(round),
+                                static_cast<std::uint32_t>(round) * 160,
+                                static_cast<std::uint32_t>(i));
+        sockaddr_in to = address;
+        to.sin_port = htons(ports[i]);
+        ::sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+      }
+      next += std::chrono::milliseconds(20);
+      std::this_thread::sleep_until(next);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the last round land
+    const auto after = engine.counters();
+    const double forwarded =
+        static_cast<double>(after.forwarded_packets - before.forwarded_packets);
+    state.counters["packets_received"] =
+        static_cast<double>(after.packets_received - before.packets_received);
+    state.counters["packets_forwarded"] = forwarded;
+    state.counters["packets_transcoded"] =
+        static_cast<double>(after.transcoded_packets - before.transcoded_packets);
+    state.counters["thread_cpu_us_per_forwarded"] =
+        static_cast<double>(after.thread_cpu_ns - before.thread_cpu_ns) / 1000.0 / forwarded;
+    state.counters["tick_cpu_us_max"] = static_cast<double>(after.max_tick_ns) / 1000.0;
+    state.counters["late_ticks"] = static_cast<double>(after.late_ticks - before.late_ticks);
+    state.counters["send_errors"] = static_cast<double>(after.send_errors - before.send_errors);
+  }
+  for (const auto id : callers) (void)engine.record_bridge_stop(id);
+  engine.drain_recordings();
+  ::close(fd);
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_EngineBridge)
+    ->ArgNames({"pairs", "transcode", "record"})
+    ->Args({500, 0, 0})
+    ->Args({500, 1, 0})
+    ->Args({500, 0, 1})
+    ->Args({500, 1, 1})
+    ->Args({1000, 0, 0})
+    ->Args({1000, 1, 1})
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();

@@ -6,6 +6,9 @@
 // preferred-agent windows, max wait, ring timeouts, wrap-up ends). Decisions come out through a
 // RouterListener (offers, cancels, overflows, agent state changes).
 //
+// The listener is called synchronously from inside the router; it must not call back into the
+// router (post the follow-up to the control loop instead).
+//
 // Matching invariant: after every entry point returns, no waiting call can be matched with a
 // Ready agent. So each event only has to look at what it changed: a new or re-queued call looks
 // for the best agent, an agent that became Ready looks for the best call.
@@ -181,10 +184,11 @@ class Router {
   void try_match_agent(AgentIndex a, TimePoint now);
   void offer(Call& call, std::vector<AgentIndex> agents, TimePoint now);
   void release_agent(Call& call, AgentIndex a, Release how, TimePoint now);
-  void after_release(AgentIndex a, Release how, TimePoint now);
+  void after_release(AgentIndex a, Release how, QueueIndex queue, TimePoint now);
   void requeue_after_ring(Call& call, TimePoint now);
   void overflow(Call& call, OverflowReason reason, TimePoint now);
-  void finish_connected(Call& call, TimePoint now);
+  void end_connected(AgentIndex a, QueueIndex queue, TimePoint answered_at, TimePoint now);
+  Status release_ringing(std::string_view call, std::string_view agent, Release how, TimePoint now);
   void erase_call(Call& call);
   void record_handle(Queue& q, Duration handle);
 

@@ -18,7 +18,13 @@ using Duration = std::chrono::steady_clock::duration;
 inline constexpr int kMaxSkillLevel = 10;
 
 enum class AgentState : std::uint8_t { LoggedOut, Ready, NotReady, Reserved, OnCall, WrapUp };
-enum class Strategy : std::uint8_t { LongestIdle, RoundRobin, FewestCalls, SkillsWeighted, RingAll };
+enum class Strategy : std::uint8_t {
+  LongestIdle,
+  RoundRobin,
+  FewestCalls,
+  SkillsWeighted,
+  RingAll
+};
 enum class AfterLogin : std::uint8_t { Ready, NotReady };
 enum class OverflowReason : std::uint8_t { QueueFull, MaxWait };
 
@@ -50,14 +56,14 @@ struct QueueConfig {
   std::string id;
   std::map<std::string, int> required_skills;  // skill -> minimum level 1..10
   Strategy strategy = Strategy::LongestIdle;
-  Duration max_wait{};                          // 0: no limit
-  std::size_t max_length = 0;                   // calls not yet answered; 0: no limit
-  std::string overflow_target;                  // opaque to the router (queue, voicemail, ...)
+  Duration max_wait{};          // 0: no limit
+  std::size_t max_length = 0;   // calls not yet answered; 0: no limit
+  std::string overflow_target;  // opaque to the router (queue, voicemail, ...)
   Duration wrap_up{};
   Duration ring_timeout = std::chrono::seconds(20);
-  int max_missed_offers = 3;                    // consecutive; 0: never set NotReady
+  int max_missed_offers = 3;  // consecutive; 0: never set NotReady
   Duration service_level_threshold = std::chrono::seconds(20);
-  std::vector<RelaxationStep> relaxation;       // empty: the full requirement always
+  std::vector<RelaxationStep> relaxation;                  // empty: the full requirement always
   Duration default_handle_time = std::chrono::minutes(3);  // EWT before any call was handled
 };
 
@@ -71,7 +77,7 @@ struct AgentConfig {
 struct CallRequest {
   std::string id;
   std::string queue;
-  int priority = 0;  // higher first; the VIP tier raises it
+  int priority = 0;                            // higher first; the VIP tier raises it
   std::optional<std::string> preferred_agent;  // the caller's last agent
   Duration preferred_wait{};                   // how long to hold the call for that agent
 };

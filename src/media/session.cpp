@@ -433,7 +433,9 @@ bool Session::forwarding_blocked() const {
          (inband_tx_ && inband_tx_->busy());
 }
 
-std::uint64_t Session::forward_position(const rtp::PacketView& packet, std::uint64_t tick) {
+std::uint64_t Session::forward_position(const rtp::PacketView& packet, std::uint64_t tick,
+                                        bool& rebased) {
+  rebased = false;
   // Within one forwarded stream the incoming timestamp spacing is kept (gaps of silence
   // suppression stay gaps); a new source, a jump of more than 10 s or a switch from our own
   // audio re-bases onto our media clock, never before what was already sent.
@@ -452,6 +454,7 @@ std::uint64_t Session::forward_position(const rtp::PacketView& packet, std::uint
   const std::uint64_t slot = tick >= epoch_tick_ ? (tick - epoch_tick_) * samples_per_tick : 0;
   const std::uint64_t position = std::max(slot, sent_until_);
   forward_ = ForwardMap{packet.ssrc, packet.timestamp, position};
+  rebased = true;
   last_sent_frame_.reset();  // our next own packet starts a talkspurt too
   return position;
 }
@@ -461,8 +464,8 @@ void Session::forward_audio(const rtp::PacketView& packet, Codec law, std::uint6
   if (forwarding_blocked()) return;
   const std::size_t size = packet.payload.size();
   if (size == 0 || rtp::fixed_header_size + size > scratch.packet.size()) return;
-  const bool rebase = !forward_ || forward_->ssrc != packet.ssrc;
-  const std::uint64_t position = forward_position(packet, tick);
+  bool rebase = false;
+  const std::uint64_t position = forward_position(packet, tick, rebase);
   const auto header = send_.next(position);
   rtp::write_fixed_header(std::span(scratch.packet).first<rtp::fixed_header_size>(),
                           packet.marker || rebase, params_->codec.payload_type, header.sequence,
@@ -492,8 +495,8 @@ void Session::forward_event(const rtp::PacketView& packet, std::uint64_t tick,
   if (!params_ || !params_->telephone_event_payload_type || forwarding_blocked()) return;
   const std::size_t size = packet.payload.size();
   if (size == 0 || rtp::fixed_header_size + size > scratch.packet.size()) return;
-  const bool rebase = !forward_ || forward_->ssrc != packet.ssrc;
-  const std::uint64_t position = forward_position(packet, tick);
+  bool rebase = false;
+  const std::uint64_t position = forward_position(packet, tick, rebase);
   const auto header = send_.next(position);
   rtp::write_fixed_header(std::span(scratch.packet).first<rtp::fixed_header_size>(),
                           packet.marker || rebase, *params_->telephone_event_payload_type,

@@ -57,8 +57,7 @@ inline Value nullable(const std::optional<Timestamp>& maybe) {
   return to_epoch_ms(*maybe);
 }
 template <typename Id>
-  requires std::is_enum_v<Id>
-Value nullable(const std::optional<Id>& maybe) {
+requires std::is_enum_v<Id> Value nullable(const std::optional<Id>& maybe) {
   if (!maybe) return nullptr;
   return raw(*maybe);
 }

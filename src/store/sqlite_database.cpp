@@ -59,15 +59,13 @@ class SqliteConnection final : public Connection {
       db_ = nullptr;
       throw StoreError(kind_of(rc), message);
     }
-    sqlite3_extended_result_codes(db_, 1);
-    sqlite3_busy_timeout(db_, static_cast<int>(options.busy_timeout.count()));
-    auto mode = query("PRAGMA journal_mode=WAL", {});
-    if (mode.empty() || mode.front().text(0) != "wal") {
-      throw StoreError(StoreErrorKind::other, "cannot enable WAL on " + file.string());
+    try {
+      configure(file, options);
+    } catch (...) {
+      statements_.clear();
+      sqlite3_close(db_);
+      throw;
     }
-    execute_script(options.durability == Durability::power_loss ? "PRAGMA synchronous=FULL"
-                                                                : "PRAGMA synchronous=NORMAL");
-    execute_script("PRAGMA foreign_keys=ON");
   }
 
   ~SqliteConnection() override {
@@ -142,8 +140,8 @@ class SqliteConnection final : public Connection {
 
   void bind(sqlite3_stmt* s, std::span<const Value> params) {
     if (static_cast<std::size_t>(sqlite3_bind_parameter_count(s)) != params.size()) {
-      throw StoreError(StoreErrorKind::other, "wrong number of parameters for: " +
-                                                  std::string(sqlite3_sql(s)));
+      throw StoreError(StoreErrorKind::other,
+                       "wrong number of parameters for: " + std::string(sqlite3_sql(s)));
     }
     for (std::size_t i = 0; i < params.size(); ++i) {
       const int index = static_cast<int>(i) + 1;
@@ -180,6 +178,18 @@ class SqliteConnection final : public Connection {
         return std::string(reinterpret_cast<const char*>(text), size);
       }
     }
+  }
+
+  void configure(const std::filesystem::path& file, const SqliteOptions& options) {
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, static_cast<int>(options.busy_timeout.count()));
+    auto mode = query("PRAGMA journal_mode=WAL", {});
+    if (mode.empty() || mode.front().text(0) != "wal") {
+      throw StoreError(StoreErrorKind::other, "cannot enable WAL on " + file.string());
+    }
+    execute_script(options.durability == Durability::power_loss ? "PRAGMA synchronous=FULL"
+                                                                : "PRAGMA synchronous=NORMAL");
+    execute_script("PRAGMA foreign_keys=ON");
   }
 
   sqlite3* db_ = nullptr;

@@ -29,8 +29,12 @@ constexpr std::int64_t raw(Id id) {
 using Timestamp = std::chrono::sys_time<std::chrono::milliseconds>;
 using Millis = std::chrono::milliseconds;
 
-inline Timestamp from_epoch_ms(std::int64_t ms) { return Timestamp{Millis{ms}}; }
-inline std::int64_t to_epoch_ms(Timestamp t) { return t.time_since_epoch().count(); }
+inline Timestamp from_epoch_ms(std::int64_t ms) {
+  return Timestamp{Millis{ms}};
+}
+inline std::int64_t to_epoch_ms(Timestamp t) {
+  return t.time_since_epoch().count();
+}
 
 enum class PresenceFollowsPhone { no, yes };
 enum class RecordCalls { no, yes };

@@ -1,0 +1,112 @@
+#pragma once
+// StorageExecutor: blocking database work off the event loops. A few threads, each owning one
+// Connection, run posted jobs in FIFO order; each job's completion is handed back through the
+// caller's poster (e.g. a lambda doing boost::asio::post to the control io_context), so
+// completions run on the caller's loop, never on a storage thread.
+//
+// Append-only events (queue events, agent state changes) go through `append()`: they are
+// collected and written in one transaction before the next job runs — group commit, one fsync
+// for a burst of events instead of one each. Events appended before a job is posted are written
+// before that job runs.
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "common/result.hpp"
+#include "store/agent_repository.hpp"
+#include "store/database.hpp"
+#include "store/queue_repository.hpp"
+
+namespace kefu::store {
+
+using Poster = std::function<void(std::function<void()>)>;
+
+struct StoreFailure {
+  StoreErrorKind kind = StoreErrorKind::other;
+  std::string message;
+};
+
+template <typename T>
+using StoreResult = Result<std::conditional_t<std::is_void_v<T>, std::monostate, T>, StoreFailure>;
+
+using StoredEvent = std::variant<QueueEvent, AgentStateChange>;
+
+class StorageExecutor {
+ public:
+  // Opens `threads` connections now (a failure throws here, at startup, not in a job later).
+  // For SQLite one thread is the right default: writes are serialised by the file lock anyway.
+  StorageExecutor(Database& database, Poster poster, std::size_t threads = 1);
+  // Runs every job and event already queued (records must reach the disk), then joins.
+  ~StorageExecutor();
+  StorageExecutor(const StorageExecutor&) = delete;
+  StorageExecutor& operator=(const StorageExecutor&) = delete;
+
+  // `job(Connection&)` runs on a storage thread and may return a value; `done(StoreResult<T>)`
+  // runs through the poster. A StoreError (or other exception) thrown by the job becomes the
+  // failure value. Thread-safe.
+  template <typename Job, typename Done>
+  void post(Job job, Done done) {
+    using T = std::invoke_result_t<Job&, Connection&>;
+    // shared_ptr so that move-only jobs and completions fit in std::function.
+    auto job_ptr = std::make_shared<Job>(std::move(job));
+    auto done_ptr = std::make_shared<Done>(std::move(done));
+    enqueue([this, job_ptr, done_ptr](Connection& connection) {
+      auto outcome = std::make_shared<StoreResult<T>>(run<T>(*job_ptr, connection));
+      poster_([done_ptr, outcome] { (*done_ptr)(std::move(*outcome)); });
+    });
+  }
+
+  // Queues an append-only event for the next group commit. Thread-safe, never blocks on disk.
+  void append(StoredEvent event);
+
+  // Blocks until everything queued before the call has run (tests, orderly shutdown).
+  void drain();
+
+  // Events lost because their batch failed to commit (logged too).
+  std::size_t failed_events() const;
+
+ private:
+  using Task = std::function<void(Connection&)>;
+
+  template <typename T, typename Job>
+  static StoreResult<T> run(Job& job, Connection& connection) {
+    try {
+      if constexpr (std::is_void_v<T>) {
+        job(connection);
+        return std::monostate{};
+      } else {
+        return job(connection);
+      }
+    } catch (const StoreError& e) {
+      return unexpected(StoreFailure{e.kind(), e.what()});
+    } catch (const std::exception& e) {
+      return unexpected(StoreFailure{StoreErrorKind::other, e.what()});
+    }
+  }
+
+  void enqueue(Task task);
+  void worker(Connection& connection);
+  void write_events(Connection& connection, std::vector<StoredEvent>& events);
+
+  Poster poster_;
+  std::vector<std::unique_ptr<Connection>> connections_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable idle_;
+  std::deque<Task> tasks_;
+  std::vector<StoredEvent> events_;
+  std::size_t busy_workers_ = 0;
+  std::size_t failed_events_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace kefu::store
