@@ -17,34 +17,6 @@ sip::SourceAddress to_source(const sip::Inbound& inbound) {
           inbound.source.address.to_string(), inbound.source.port};
 }
 
-// The registrar builds whole responses; the transaction layer builds the standard headers
-// (Via with received/rport, From, To with tag, Call-ID, CSeq) itself and takes the rest.
-sip::ResponseSpec to_response_spec(const std::string& text) {
-  sip::ResponseSpec spec;
-  auto parsed = sip::Message::parse(text);
-  if (!parsed) {
-    spec.status = 500;
-    return spec;
-  }
-  spec.status = parsed->status();
-  spec.reason = std::string(parsed->reason());
-  for (const auto& field : parsed->headers()) {
-    switch (field.id) {
-      case sip::HeaderId::Via:
-      case sip::HeaderId::From:
-      case sip::HeaderId::To:
-      case sip::HeaderId::CallId:
-      case sip::HeaderId::CSeq:
-      case sip::HeaderId::ContentLength:
-      case sip::HeaderId::RecordRoute:
-        break;
-      default:
-        spec.headers.emplace_back(std::string(field.name), std::string(field.value));
-    }
-  }
-  return spec;
-}
-
 sip::AuthConfig auth_config(const std::vector<std::string>& algorithms) {
   sip::AuthConfig config;
   config.challenge_algorithms.clear();
@@ -74,7 +46,12 @@ void Registration::on_register(sip::IncomingRequest request) {
   const sip::Message* message = request.request();
   auto source = request.source();
   if (message == nullptr || !source) return;
-  (void)request.respond(to_response_spec(registrar_.handle(*message, to_source(*source))));
+  auto answer = registrar_.respond_to(*message, to_source(*source));
+  sip::ResponseSpec spec;
+  spec.status = answer.status;
+  spec.reason = std::move(answer.reason);
+  spec.headers = std::move(answer.headers);
+  (void)request.respond(spec);
 }
 
 }  // namespace kefu::app

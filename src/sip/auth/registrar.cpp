@@ -96,24 +96,31 @@ Registrar::Registrar(RegistrarConfig config, Authenticator* authenticator, Stead
   config_.max_expires = std::max(config_.max_expires, config_.min_expires);
 }
 
-std::string Registrar::respond(
-    const Message& request, int status, std::string_view reason,
+RegisterResponse Registrar::respond(
+    const Message&, int status, std::string_view reason,
     const std::vector<std::pair<std::string, std::string>>& headers) const {
-  auto builder = MessageBuilder::response_to(request, status, reason, response_to_tag(request));
-  for (const auto& [name, value] : headers) builder.header(name, value);
-  return builder.build();
+  return RegisterResponse{status, std::string(reason), headers};
 }
 
-std::string Registrar::respond_ok(const Message& request, const std::string& user) const {
-  auto builder = MessageBuilder::response_to(request, 200, {}, response_to_tag(request));
+RegisterResponse Registrar::respond_ok(const Message&, const std::string& user) const {
+  RegisterResponse response{200, {}, {}};
   const auto now = now_();
   if (auto it = bindings_.find(user); it != bindings_.end()) {
     for (const auto& binding : it->second) {
       if (binding.expires_at <= now) continue;
-      builder.header("Contact", "<" + binding.contact_uri + ">" + binding.contact_params +
-                                    ";expires=" + std::to_string(binding.remaining(now).count()));
+      response.headers.emplace_back(
+          "Contact", "<" + binding.contact_uri + ">" + binding.contact_params +
+                         ";expires=" + std::to_string(binding.remaining(now).count()));
     }
   }
+  return response;
+}
+
+std::string Registrar::handle(const Message& request, const SourceAddress& source) {
+  auto response = respond_to(request, source);
+  auto builder = MessageBuilder::response_to(request, response.status, response.reason,
+                                             response_to_tag(request));
+  for (const auto& [name, value] : response.headers) builder.header(name, value);
   return builder.build();
 }
 
@@ -140,7 +147,7 @@ void Registrar::expire_user(const std::string& user) {
   for (const auto& binding : expired) emit(BindingEventKind::Expired, binding);
 }
 
-std::string Registrar::handle(const Message& request, const SourceAddress& source) {
+RegisterResponse Registrar::respond_to(const Message& request, const SourceAddress& source) {
   if (request.method() != Method::Register) {
     return respond(request, 405, {}, {{"Allow", "REGISTER"}});
   }
@@ -173,7 +180,9 @@ std::string Registrar::handle(const Message& request, const SourceAddress& sourc
   const std::string user = unescape(to.user);
   if (authenticator_ != nullptr) {
     AuthDecision decision = authenticator_->check(request, source);
-    if (!decision.authenticated()) return Authenticator::build_response(request, decision);
+    if (!decision.authenticated()) {
+      return RegisterResponse{decision.status, decision.reason, decision.headers};
+    }
     if (decision.username != user) {
       return respond(request, 403, "Forbidden (not your address-of-record)");
     }
@@ -191,7 +200,7 @@ std::string Registrar::handle(const Message& request, const SourceAddress& sourc
 }
 
 // Step 6: "Contact: *" removes every binding, only with Expires: 0 and alone.
-std::string Registrar::remove_all(const Message& request, const std::string& user) {
+RegisterResponse Registrar::remove_all(const Message& request, const std::string& user) {
   if (request.contacts().size() != 1 || request.expires() != 0u) {
     return respond(request, 400, "Bad Request (Contact: * needs Expires: 0 and no other contact)");
   }
@@ -210,7 +219,7 @@ std::string Registrar::remove_all(const Message& request, const std::string& use
 
 // Step 7: each contact adds, refreshes or removes its binding. Works on a copy: nothing
 // changes unless every contact is acceptable.
-std::string Registrar::update_bindings(const Message& request, const SourceAddress& source,
+RegisterResponse Registrar::update_bindings(const Message& request, const SourceAddress& source,
                                        const std::string& user) {
   const std::string_view call_id = request.call_id();
   const std::uint32_t cseq = request.cseq().number;

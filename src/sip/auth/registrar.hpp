@@ -56,6 +56,14 @@ struct BindingEvent {
 };
 using BindingListener = std::function<void(const BindingEvent&)>;
 
+// A registrar answer without the headers copied from the request (Via, From, To, Call-ID,
+// CSeq): what a transaction layer that builds those itself needs.
+struct RegisterResponse {
+  int status = 200;
+  std::string reason;  // empty = the default phrase
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
 class Registrar {
  public:
   // authenticator == nullptr: every registration is accepted without credentials (a trusted
@@ -67,6 +75,9 @@ class Registrar {
 
   // Handles one REGISTER received from `source`; returns the whole response text.
   std::string handle(const Message& request, const SourceAddress& source);
+  // The same, as status, reason and the registrar's own headers (Contact, WWW-Authenticate,
+  // Min-Expires, ...) for a transaction layer that adds the request's headers itself.
+  RegisterResponse respond_to(const Message& request, const SourceAddress& source);
 
   // Current bindings of "1001" or "sip:1001@host", highest q first, then most recent.
   std::vector<Binding> lookup(std::string_view aor_or_user) const;
@@ -77,11 +88,11 @@ class Registrar {
   std::size_t binding_count() const;
 
  private:
-  std::string respond(const Message& request, int status, std::string_view reason = {},
-                      const std::vector<std::pair<std::string, std::string>>& headers = {}) const;
-  std::string respond_ok(const Message& request, const std::string& user) const;
-  std::string remove_all(const Message& request, const std::string& user);
-  std::string update_bindings(const Message& request, const SourceAddress& source,
+  RegisterResponse respond(const Message& request, int status, std::string_view reason = {},
+                           const std::vector<std::pair<std::string, std::string>>& headers = {}) const;
+  RegisterResponse respond_ok(const Message& request, const std::string& user) const;
+  RegisterResponse remove_all(const Message& request, const std::string& user);
+  RegisterResponse update_bindings(const Message& request, const SourceAddress& source,
                               const std::string& user);
   void expire_user(const std::string& user);
   void emit(BindingEventKind kind, const Binding& binding);

@@ -56,7 +56,8 @@ class AcdTest : public ::testing::Test {
 
   void add_agent(const std::string& id, std::map<std::string, int> queues,
                  std::map<std::string, int> skills = {}, AfterLogin after = AfterLogin::Ready) {
-    ASSERT_TRUE(router.add_agent({id, "Agent " + id, std::move(skills), std::move(queues)}, now));
+    ASSERT_TRUE(router.add_agent(
+        {id, std::string("Agent ").append(id), std::move(skills), std::move(queues)}, now));
     ASSERT_TRUE(router.login(id, after, now));
   }
 
