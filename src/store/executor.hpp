@@ -27,6 +27,8 @@
 
 namespace kefu::store {
 
+// Called on storage threads (several at once when the pool has more than one): must be
+// thread-safe, as boost::asio::post is.
 using Poster = std::function<void(std::function<void()>)>;
 
 struct StoreFailure {

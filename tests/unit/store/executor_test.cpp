@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -152,7 +153,7 @@ TEST_F(ExecutorTest, ABadEventDoesNotLoseTheRestOfItsBatch) {
 
 TEST_F(ExecutorTest, DestructorWritesEverythingQueued) {
   const AgentId agent = make_agent();
-  int completions_posted = 0;
+  std::atomic<int> completions_posted{0};  // the poster is called from every storage thread
   {
     StorageExecutor executor(
         database_, [&](std::function<void()>) { ++completions_posted; }, 2);
@@ -165,7 +166,7 @@ TEST_F(ExecutorTest, DestructorWritesEverythingQueued) {
       executor.append(AgentStateChange{agent, AgentState::ready, "", at_ms(i)});
     }
   }
-  EXPECT_EQ(completions_posted, 50);
+  EXPECT_EQ(completions_posted.load(), 50);
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM call_records")->int64(0), 50);
   EXPECT_EQ(AgentStateLog(db()).for_agent(agent, at_ms(0)).size(), 50u);
 }

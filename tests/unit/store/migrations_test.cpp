@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "store/migrations.hpp"
 #include "test_support.hpp"
 
@@ -61,6 +64,31 @@ TEST(Migrations, FailedMigrationLeavesNoPartialSchema) {
   EXPECT_THROW(migrate(*c), StoreError);
   EXPECT_EQ(schema_version(*c), 0);
   EXPECT_FALSE(c->query_one("SELECT 1 FROM sqlite_master WHERE name = 'agents'").has_value());
+}
+
+// Two servers (or a server and an admin tool) starting at once on the same file: each migration
+// is applied exactly once and neither start fails.
+TEST(Migrations, ConcurrentStartsApplyEachMigrationOnce) {
+  TempDir dir;
+  SqliteDatabase database(dir.path() / "kefu.db");
+  std::atomic<int> applied{0};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> starts;
+  for (int i = 0; i < 3; ++i) {
+    starts.emplace_back([&] {
+      try {
+        auto c = database.connect();
+        applied += migrate(*c);
+      } catch (const std::exception&) {
+        ++errors;
+      }
+    });
+  }
+  for (auto& t : starts) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(applied.load(), static_cast<int>(known_migrations().size()));
+  auto c = database.connect();
+  EXPECT_EQ(schema_version(*c), latest_schema_version());
 }
 
 }  // namespace
