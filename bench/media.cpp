@@ -386,16 +386,29 @@ void BM_EngineBridge(benchmark::State& state) {
   const bool transcode = state.range(1) != 0;
   const bool record = state.range(2) != 0;
   Sink sink;
+  // Removed after the engine (declared before it): the engine's destructor finishes the files.
+  struct TempDir {
+    std::filesystem::path path = std::filesystem::temp_directory_path() /
+                                 ("kefu-bench-bridge-" + std::to_string(::getpid()));
+    TempDir() { std::filesystem::create_directories(path); }
+    ~TempDir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  } temp_dir;
+  const auto& dir = temp_dir.path;
   media::MediaConfig config;
   config.threads = 1;
   config.bind_address = boost::asio::ip::address_v4::loopback();
   config.rtp_port_min = 40000;
   config.rtp_port_max = 49999;
   config.rtp_timeout = std::chrono::milliseconds(0);
-  media::MediaEngine engine(config, [](media::MediaEvent) {});
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("kefu-bench-bridge-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  std::atomic<std::uint64_t> recordings_failed{0};
+  media::MediaEngine engine(config, [&](media::MediaEvent event) {
+    if (const auto* done = std::get_if<media::RecordingDone>(&event); done && !done->ok) {
+      recordings_failed.fetch_add(1);
+    }
+  });
   const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -467,10 +480,22 @@ void BM_EngineBridge(benchmark::State& state) {
     state.counters["late_ticks"] = static_cast<double>(after.late_ticks - before.late_ticks);
     state.counters["send_errors"] = static_cast<double>(after.send_errors - before.send_errors);
   }
-  for (const auto id : callers) (void)engine.record_bridge_stop(id);
-  engine.drain_recordings();
   ::close(fd);
-  std::filesystem::remove_all(dir);
+  if (record) {
+    for (const auto id : callers) (void)engine.record_bridge_stop(id);
+    // Stops are posted to the media thread; wait (bounded) until every file is reported.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      engine.drain_recordings();
+      std::size_t finished = 0;
+      for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        if (entry.path().extension() == ".wav") ++finished;
+      }
+      if (finished + recordings_failed.load() >= callers.size()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    state.counters["recordings_failed"] = static_cast<double>(recordings_failed.load());
+  }
 }
 BENCHMARK(BM_EngineBridge)
     ->ArgNames({"pairs", "transcode", "record"})

@@ -31,6 +31,24 @@ std::string_view to_string(MediaError error) {
   return "unknown";
 }
 
+namespace {
+
+// The recording writer's queue bound (samples). Every recording hands over a one-second block
+// at about the same moment when many calls start together, so the bound grows with the number
+// of sessions the port range allows: two seconds of one channel per session (a stereo pair has
+// two sessions), and never less than ten minutes of audio. It is reached only when the disk
+// stalls; 5,000 sessions give 160 MB at most.
+std::size_t recording_queue_limit(const MediaConfig& config) {
+  const std::size_t sessions =
+      config.rtp_port_max >= config.rtp_port_min
+          ? (static_cast<std::size_t>(config.rtp_port_max) - config.rtp_port_min) / 2 + 1
+          : 0;
+  const std::size_t per_session = std::size_t{2} * media_sample_rate;
+  return std::max<std::size_t>(std::size_t{media_sample_rate} * 600, sessions * per_session);
+}
+
+}  // namespace
+
 unsigned default_media_threads() {
   const unsigned cores = std::thread::hardware_concurrency();
   return cores > 1 ? cores - 1 : 1;
@@ -40,7 +58,7 @@ MediaEngine::MediaEngine(MediaConfig config, EventCallback on_event)
     : config_(std::move(config)),
       on_event_(std::move(on_event)),
       ports_(std::make_unique<PortPool>(config_.rtp_port_min, config_.rtp_port_max)),
-      writer_(std::make_unique<RecordingWriter>(on_event_)),
+      writer_(std::make_unique<RecordingWriter>(on_event_, recording_queue_limit(config_))),
       random_(std::random_device{}()),
       control_thread_(std::this_thread::get_id()) {
   const unsigned count = std::max(1U, config_.threads);

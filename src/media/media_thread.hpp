@@ -67,8 +67,8 @@ class MediaThread {
   SessionEnv env_;
   boost::asio::steady_timer timer_;
   std::unique_ptr<ThreadScratch> scratch_;
-  std::vector<std::unique_ptr<Session>> sessions_;  // by SessionId::index
-  std::vector<SessionId> active_;                   // sessions needing the tick
+  std::vector<std::unique_ptr<Session>> sessions_;                 // by SessionId::index
+  std::vector<SessionId> active_;                                  // sessions needing the tick
   std::vector<std::unique_ptr<StereoRecorder>> stereo_recorders_;  // each takes a slot per tick
   std::chrono::steady_clock::time_point started_at_;
   std::chrono::steady_clock::time_point next_deadline_;

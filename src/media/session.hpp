@@ -159,8 +159,7 @@ class Session {
   void forward_event(const rtp::PacketView& packet, std::uint64_t tick, ThreadScratch& scratch);
   // Our media position (samples since the epoch) for a forwarded packet's timestamp;
   // `rebased` says the forwarded stream (re)starts here (marker bit).
-  std::uint64_t forward_position(const rtp::PacketView& packet, std::uint64_t tick,
-                                 bool& rebased);
+  std::uint64_t forward_position(const rtp::PacketView& packet, std::uint64_t tick, bool& rebased);
 
   SessionId id_;
   boost::asio::ip::udp::socket socket_;

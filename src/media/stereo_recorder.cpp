@@ -26,7 +26,8 @@ StereoRecorder::~StereoRecorder() {
 void StereoRecorder::add(StereoChannel channel, std::span<const std::int16_t> pcm) {
   Pending& p = pending_[static_cast<std::size_t>(channel)];
   if (pcm.size() > max_pending) pcm = pcm.last(max_pending);
-  const std::size_t overflow = p.size + pcm.size() > max_pending ? p.size + pcm.size() - max_pending : 0;
+  const std::size_t overflow =
+      p.size + pcm.size() > max_pending ? p.size + pcm.size() - max_pending : 0;
   if (overflow > 0) {
     std::memmove(p.samples.data(), p.samples.data() + overflow,
                  (p.size - overflow) * sizeof(std::int16_t));

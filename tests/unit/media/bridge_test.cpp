@@ -87,8 +87,9 @@ std::optional<Received> receive_rtp(const Phone& phone, Clock::time_point deadli
   if (!d) return std::nullopt;
   auto p = rtp::parse_packet(d->bytes);
   if (!p) return std::nullopt;
-  return Received{p->marker,    p->payload_type, p->sequence, p->timestamp,
-                  p->ssrc,      {p->payload.begin(), p->payload.end()}, d->from_port};
+  return Received{p->marker,    p->payload_type, p->sequence,
+                  p->timestamp, p->ssrc,         {p->payload.begin(), p->payload.end()},
+                  d->from_port};
 }
 
 // Receives `count` packets (or fewer if the deadline passes).
@@ -242,8 +243,8 @@ TEST(MediaBridge, PcmuCallerAndPcmaAgentAreTranscoded) {
   Talker agent{call.agent_phone, call.agent.local_port, 0x5678};
   const auto pcm = tone(1000, 160 * 10);
   for (int i = 0; i < 10; ++i) {
-    caller.send(0, encode(Codec::pcmu, std::span(pcm).subspan(static_cast<std::size_t>(i) * 160,
-                                                                160)));
+    caller.send(
+        0, encode(Codec::pcmu, std::span(pcm).subspan(static_cast<std::size_t>(i) * 160, 160)));
   }
   const auto at_agent = receive_n(call.agent_phone, 10);
   ASSERT_EQ(at_agent.size(), 10U);
@@ -256,8 +257,8 @@ TEST(MediaBridge, PcmuCallerAndPcmaAgentAreTranscoded) {
 
   const auto agent_pcm = tone(2000, 160 * 5);
   for (int i = 0; i < 5; ++i) {
-    agent.send(8, encode(Codec::pcma, std::span(agent_pcm).subspan(
-                                          static_cast<std::size_t>(i) * 160, 160)));
+    agent.send(8, encode(Codec::pcma,
+                         std::span(agent_pcm).subspan(static_cast<std::size_t>(i) * 160, 160)));
   }
   const auto at_caller = receive_n(call.caller_phone, 5);
   ASSERT_EQ(at_caller.size(), 5U);
@@ -363,9 +364,8 @@ TEST(MediaBridge, PlayOnABridgedLegOverridesThenForwardingResumes) {
   const auto first_prompt = std::find_if(
       got.begin(), got.end(), [&](const Received& r) { return !is_caller_audio(r, voice); });
   ASSERT_NE(first_prompt, got.end());
-  const auto resumed = std::find_if(first_prompt, got.end(), [&](const Received& r) {
-    return is_caller_audio(r, voice);
-  });
+  const auto resumed = std::find_if(first_prompt, got.end(),
+                                    [&](const Received& r) { return is_caller_audio(r, voice); });
   ASSERT_NE(resumed, got.end());
   EXPECT_TRUE(resumed->marker);  // first packet after the switch back
   EXPECT_TRUE(std::all_of(resumed, got.end(),
@@ -398,8 +398,7 @@ TEST(MediaBridge, HoldMusicLoopsUntilStoppedThenForwardingResumes) {
   });
   ASSERT_FALSE(after.empty());
   EXPECT_TRUE(is_caller_audio(after.back(), voice));
-  const auto done =
-      call.log.wait_for<PlayDone>([](const PlayDone& p) { return p.play_id == 2; });
+  const auto done = call.log.wait_for<PlayDone>([](const PlayDone& p) { return p.play_id == 2; });
   ASSERT_TRUE(done);
   EXPECT_EQ(done->outcome, PlayOutcome::stopped);
 }
@@ -452,8 +451,8 @@ double goertzel_power(std::span<const double> x, double hz) {
 }
 
 TEST(MediaBridge, StereoRecordingPutsCallerLeftAndAgentRight) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("kefu-bridge-test-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("kefu-bridge-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto path = dir / "call.wav";
   {
@@ -477,8 +476,8 @@ TEST(MediaBridge, StereoRecordingPutsCallerLeftAndAgentRight) {
       }
     }
     ASSERT_TRUE(call.engine.record_bridge_stop(call.agent.id));  // either leg stops it
-    const auto done = call.log.wait_for<RecordingDone>(
-        [&](const RecordingDone& r) { return r.path == path; });
+    const auto done =
+        call.log.wait_for<RecordingDone>([&](const RecordingDone& r) { return r.path == path; });
     ASSERT_TRUE(done);
     EXPECT_TRUE(done->ok);
     EXPECT_EQ(done->session, call.caller.id);
