@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "api/http_server.hpp"
+#include "app/call_records.hpp"
 #include "app/logging.hpp"
 #include "app/metrics.hpp"
 #include "app/registration.hpp"
@@ -21,6 +22,10 @@
 #include "demo/demo_flow.hpp"
 #include "media/media_engine.hpp"
 #include "sip/stack/asio_timer.hpp"
+#include "store/call_repository.hpp"
+#include "store/executor.hpp"
+#include "store/migrations.hpp"
+#include "store/sqlite_database.hpp"
 #include "sip/stack/user_agent.hpp"
 #include "tts/tts_cache.hpp"
 
@@ -78,6 +83,24 @@ int run_server(const ServeOptions& options) {
   }
 
   boost::asio::io_context io;
+
+  // The database: migrate, then close what a crash left open, before any call is taken.
+  store::SqliteDatabase database(std::filesystem::path(options.data_dir) / "kefu.db");
+  try {
+    auto connection = database.connect();
+    int applied = store::migrate(*connection);
+    int interrupted = store::CallRecordRepository(*connection).close_interrupted_calls(
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
+    log->info("database file={} schema={} migrations_applied={} interrupted_calls_closed={}",
+              database.file().string(), store::schema_version(*connection), applied, interrupted);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kefu: database %s: %s\n", database.file().c_str(), e.what());
+    return 1;
+  }
+  store::StorageExecutor storage(database, [&io](std::function<void()> done) {
+    boost::asio::post(io, std::move(done));
+  });
+  CallRecords call_records(io, storage, logging.module("records"));
 
   // Speech first: rendering is slow the first time, and nothing should answer before the
   // prompts exist.
@@ -143,6 +166,7 @@ int run_server(const ServeOptions& options) {
   call::CallConfig call_config;
   call_config.media_address = options.sip_listen.front().host;
   calls.emplace(io, user_agent, media, call_config, logging.module("call"));
+  calls->set_observer(&call_records);
   if (demo_prompts) {
     demo::DemoSettings settings;
     settings.answer_delay = options.answer_delay;
@@ -183,6 +207,7 @@ int run_server(const ServeOptions& options) {
   log->info("ready demo={} media_threads={}", options.demo, media.thread_count());
   io.run();
   calls.reset();
+  call_records.flush();  // the storage executor writes it before it stops
   log->info("stopped");
   return 0;
 }

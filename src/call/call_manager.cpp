@@ -4,6 +4,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/address.hpp>
 
+#include "call/call_observer.hpp"
 #include "media/media_engine.hpp"
 #include "sdp/offer_answer.hpp"
 #include "sip/stack/user_agent.hpp"
@@ -104,7 +105,8 @@ void CallManager::on_incoming(sip::InviteSession call) {
   log_->info("call_id={} incoming caller={} dialed={} codec={}", info.call_id, info.caller,
              info.dialed, answer->media.codec);
   state->leg = std::make_shared<Leg>(io_, media_, call, created->id, std::move(info),
-                                     std::move(answer->sdp), *params, log_);
+                                     std::move(answer->sdp), *params, log_, observer_);
+  if (observer_ != nullptr) observer_->call_arrived(state->leg->info());
   auto session_id = call.id();
   by_media_[created->id] = session_id;
   auto leg = state->leg;

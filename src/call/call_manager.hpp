@@ -26,6 +26,7 @@ class UserAgent;
 
 namespace kefu::call {
 
+class CallObserver;
 using EntryFlow = std::function<boost::asio::awaitable<void>(std::shared_ptr<Leg>)>;
 
 struct CallConfig {
@@ -40,6 +41,8 @@ class CallManager {
   CallManager(const CallManager&) = delete;
   CallManager& operator=(const CallManager&) = delete;
 
+  // Told about every call's arrival, answer and end; null = nobody. Must outlive the manager.
+  void set_observer(CallObserver* observer) { observer_ = observer; }
   // The flow run for calls to `dialed` (the Request-URI user). Unrouted numbers get 404.
   void route(std::string dialed, EntryFlow flow);
   // Media events, already posted to the control loop.
@@ -58,6 +61,7 @@ class CallManager {
   media::MediaEngine& media_;
   CallConfig config_;
   std::shared_ptr<spdlog::logger> log_;
+  CallObserver* observer_ = nullptr;
   std::map<std::string, EntryFlow, std::less<>> routes_;
   std::unordered_map<std::uint64_t, std::unique_ptr<LegState>> legs_;  // by SIP session id
   std::map<media::SessionId, std::uint64_t> by_media_;

@@ -2,6 +2,7 @@
 
 #include <boost/asio/use_awaitable.hpp>
 
+#include "call/call_observer.hpp"
 #include "media/media_engine.hpp"
 
 namespace kefu::call {
@@ -21,7 +22,8 @@ std::string_view to_string(LegEnd end) {
 
 Leg::Leg(boost::asio::io_context& io, media::MediaEngine& media, sip::InviteSession session,
          media::SessionId media_session, LegInfo info, std::string answer_sdp,
-         media::MediaParams media_params, std::shared_ptr<spdlog::logger> log)
+         media::MediaParams media_params, std::shared_ptr<spdlog::logger> log,
+         CallObserver* observer)
     : io_(io),
       media_(media),
       session_(std::move(session)),
@@ -30,6 +32,7 @@ Leg::Leg(boost::asio::io_context& io, media::MediaEngine& media, sip::InviteSess
       answer_sdp_(std::move(answer_sdp)),
       media_params_(media_params),
       log_(std::move(log)),
+      observer_(observer),
       waiter_(io),
       timer_(io) {}
 
@@ -40,6 +43,8 @@ boost::asio::awaitable<bool> Leg::answer() {
   if (session_.answer(answer_sdp_) != sip::SessionStatus::Ok) co_return false;
   // Media may flow as soon as the 200 is out (RFC 3261 §13.3.1.4 lets the UAS send at once).
   if (media_.start(media_session_, media_params_)) media_started_ = true;
+  answered_ = true;
+  if (observer_ != nullptr) observer_->call_answered(info_);
   log_->info("call_id={} answered caller={} dialed={}", info_.call_id, info_.caller, info_.dialed);
   co_return true;
 }
@@ -134,6 +139,7 @@ void Leg::on_ended(LegEnd why) {
   if (ended()) return;
   end_ = why;
   log_->info("call_id={} ended reason={}", info_.call_id, to_string(why));
+  if (observer_ != nullptr) observer_->call_ended(info_, why, answered_ ? Answered::yes : Answered::no);
   release_media();
   timer_.cancel();
   wake(Wake::ended);

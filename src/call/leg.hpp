@@ -47,11 +47,15 @@ enum class LegEnd : std::uint8_t { none, remote_hangup, local_hangup, cancelled,
                                    failed, shutdown };
 std::string_view to_string(LegEnd end);
 
+class CallObserver;
+
 class Leg : public std::enable_shared_from_this<Leg> {
  public:
+  // `observer` may be null; otherwise it must outlive the leg.
   Leg(boost::asio::io_context& io, media::MediaEngine& media, sip::InviteSession session,
       media::SessionId media_session, LegInfo info, std::string answer_sdp,
-      media::MediaParams media_params, std::shared_ptr<spdlog::logger> log);
+      media::MediaParams media_params, std::shared_ptr<spdlog::logger> log,
+      CallObserver* observer = nullptr);
 
   const LegInfo& info() const { return info_; }
   media::SessionId media_session() const { return media_session_; }
@@ -92,6 +96,7 @@ class Leg : public std::enable_shared_from_this<Leg> {
   std::string answer_sdp_;
   media::MediaParams media_params_;
   std::shared_ptr<spdlog::logger> log_;
+  CallObserver* observer_;
 
   Waiter<Wake> waiter_;
   boost::asio::steady_timer timer_;
@@ -100,6 +105,7 @@ class Leg : public std::enable_shared_from_this<Leg> {
   media::PlayId current_play_ = 0;
   media::PlayId next_play_id_ = 1;
   bool media_started_ = false;
+  bool answered_ = false;
   bool media_released_ = false;
   LegEnd end_ = LegEnd::none;
 };
