@@ -69,8 +69,11 @@ class Router {
   // Connected call finished: the agent wraps up, then becomes Ready by itself.
   Status call_ended(std::string_view call, TimePoint now);
   // Moves a waiting, ringing or connected call to another queue (a new wait starts there).
+  // With `preferred_agent` the call is held for that agent first (transfer to an agent).
   Result<Enqueued, EnqueueRefusal> transfer(std::string_view call, std::string_view queue,
-                                            TimePoint now);
+                                            TimePoint now,
+                                            std::optional<std::string> preferred_agent = {},
+                                            Duration preferred_wait = {});
 
   // Timers.
   std::optional<TimePoint> next_deadline() const;

@@ -164,7 +164,9 @@ Status Router::call_ended(std::string_view call_id, TimePoint now) {
 }
 
 Result<Enqueued, EnqueueRefusal> Router::transfer(std::string_view call_id,
-                                                  std::string_view queue_id, TimePoint now) {
+                                                  std::string_view queue_id, TimePoint now,
+                                                  std::optional<std::string> preferred_agent,
+                                                  Duration preferred_wait) {
   Call* call = find_call(call_id);
   if (call == nullptr) return unexpected(EnqueueRefusal{AcdError::UnknownCall, {}});
   auto target = queue_ids_.find(std::string(queue_id));
@@ -174,7 +176,8 @@ Result<Enqueued, EnqueueRefusal> Router::transfer(std::string_view call_id,
       queues_[target->second].unanswered.size() >= target_config.max_length)
     return unexpected(EnqueueRefusal{AcdError::QueueFull, target_config.overflow_target});
 
-  const CallRequest request{call->id, target_config.id, call->priority, std::nullopt, {}};
+  const CallRequest request{call->id, target_config.id, call->priority, std::move(preferred_agent),
+                            preferred_wait};
   const QueueIndex q = call->queue;
   std::vector<AgentIndex> released;
   std::optional<AgentIndex> connected_agent;

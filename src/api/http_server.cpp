@@ -1,5 +1,7 @@
 #include "api/http_server.hpp"
 
+#include <cctype>
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -48,7 +50,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
     }
     auto& message = parser_->get();
     HttpRequest request{std::string(message.method_string()), std::string(message.target()),
-                        std::move(message.body())};
+                        std::move(message.body()), {}};
     reply(server_.dispatch(request), message.keep_alive());
   }
 
@@ -88,7 +90,15 @@ HttpServer::HttpServer(boost::asio::io_context& io, std::shared_ptr<spdlog::logg
 
 HttpServer::~HttpServer() { stop(); }
 
+namespace {
+std::vector<std::string> split_path(std::string_view path);
+}
+
 void HttpServer::route(std::string method, std::string path, Handler handler) {
+  if (path.find("{}") != std::string::npos) {
+    patterns_.push_back({std::move(method), split_path(path), std::move(handler)});
+    return;
+  }
   routes_[{std::move(method), std::move(path)}] = std::move(handler);
 }
 
@@ -123,9 +133,79 @@ void HttpServer::accept_next() {
   });
 }
 
+namespace {
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> segments;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    segments.emplace_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return segments;
+}
+
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() + 0 && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+// Matches `segments` against a pattern; the `{}` segments are appended to `params`.
+bool match(const std::vector<std::string>& pattern, const std::vector<std::string>& segments,
+           std::vector<std::string>& params) {
+  if (pattern.size() != segments.size()) return false;
+  std::vector<std::string> captured;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == "{}") {
+      if (segments[i].empty()) return false;
+      captured.push_back(percent_decode(segments[i]));
+    } else if (pattern[i] != segments[i]) {
+      return false;
+    }
+  }
+  params = std::move(captured);
+  return true;
+}
+
+}  // namespace
+
 HttpResponse HttpServer::dispatch(const HttpRequest& request) const {
   auto path = request.target.substr(0, request.target.find('?'));
   auto found = routes_.find({request.method, path});
+  if (found == routes_.end() && !patterns_.empty()) {
+    const auto segments = split_path(path);
+    bool path_known = false;
+    for (const auto& pattern : patterns_) {
+      std::vector<std::string> params;
+      if (!match(pattern.segments, segments, params)) continue;
+      path_known = true;
+      if (pattern.method != request.method) continue;
+      HttpRequest with_params = request;
+      with_params.params = std::move(params);
+      try {
+        return pattern.handler(with_params);
+      } catch (const std::exception& e) {
+        log_->error("http handler failed: method={} path={} error={}", request.method, path, e.what());
+        return {500, "application/json",
+                R"({"error":{"code":"internal","message":"internal error"}})"};
+      }
+    }
+    if (path_known) {
+      return {405, "application/json",
+              R"({"error":{"code":"method_not_allowed","message":"method not allowed"}})"};
+    }
+  }
   if (found == routes_.end()) {
     bool path_known = false;
     for (const auto& [key, handler] : routes_) path_known |= key.second == path;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -20,6 +21,7 @@ struct HttpRequest {
   std::string method;
   std::string target;  // path and query as sent
   std::string body;
+  std::vector<std::string> params;  // the path's `{}` segments, in order
 };
 
 struct HttpResponse {
@@ -37,6 +39,7 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
+  // `path` is exact, or has `{}` segments that match any one segment: "/api/v1/agents/{}/ready".
   void route(std::string method, std::string path, Handler handler);
   // Binds and starts accepting; the error names the address and the reason.
   Result<std::uint16_t, std::string> listen(const std::string& host, std::uint16_t port);
@@ -51,6 +54,12 @@ class HttpServer {
   std::shared_ptr<spdlog::logger> log_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::map<std::pair<std::string, std::string>, Handler> routes_;
+  struct PatternRoute {
+    std::string method;
+    std::vector<std::string> segments;  // "{}" = any one segment
+    Handler handler;
+  };
+  std::vector<PatternRoute> patterns_;
 };
 
 }  // namespace kefu::api

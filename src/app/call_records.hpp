@@ -4,6 +4,8 @@
 // everything that happened within one flush interval goes to disk in one transaction, so the
 // cost of a durable commit does not grow with the call rate.
 #include <chrono>
+#include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -13,8 +15,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/logger.h>
 
+#include "acd/queue_service.hpp"
 #include "call/call_observer.hpp"
+#include "media/types.hpp"
 #include "store/call_repository.hpp"
+#include "store/recording_repository.hpp"
 
 namespace kefu::store {
 class StorageExecutor;
@@ -22,7 +27,7 @@ class StorageExecutor;
 
 namespace kefu::app {
 
-class CallRecords final : public call::CallObserver {
+class CallRecords final : public call::CallObserver, public acd::AcdRecorder {
  public:
   CallRecords(boost::asio::io_context& io, store::StorageExecutor& storage,
               std::shared_ptr<spdlog::logger> log,
@@ -32,13 +37,45 @@ class CallRecords final : public call::CallObserver {
   void call_answered(const call::LegInfo& info) override;
   void call_ended(const call::LegInfo& info, call::LegEnd why, call::Answered answered) override;
 
+  // Store ids of the configured queues and agents (after they were synchronised).
+  void set_ids(std::map<std::string, store::QueueId> queues, std::map<std::string, store::AgentId> agents);
+  // The agent number of a stored agent id (last-agent routing).
+  std::optional<std::string> agent_number(store::AgentId id) const;
+
+  // acd::AcdRecorder
+  void agent_state(const acd::AgentStateChange& change) override;
+  void queue_event(const std::string& call_id, const std::string& queue, const std::string& agent,
+                   acd::QueueEventType type, const std::string& details) override;
+  void call_queued(const std::string& call_id, const std::string& queue) override;
+  void call_offered(const std::string& call_id) override;
+  void call_connected(const std::string& call_id, const std::string& agent) override;
+  void call_hold(const std::string& call_id, call::Hold hold) override;
+  void call_overflowed(const std::string& call_id, const std::string& target) override;
+  void agent_leg(const std::string& call_id, const std::string& agent, const call::LegInfo& leg,
+                 std::chrono::system_clock::time_point started,
+                 std::optional<std::chrono::system_clock::time_point> answered,
+                 std::string end_reason) override;
+  void recording_started(const std::string& call_id, const std::string& agent,
+                         const std::string& caller, const std::filesystem::path& path) override;
+  // The media engine finished (or failed) a recording file.
+  void recording_done(const media::RecordingDone& done);
+
   // Hands everything pending to the storage thread now (shutdown).
   void flush();
 
  private:
   struct Write {
-    enum class Kind : std::uint8_t { insert, update } kind;
+    enum class Kind : std::uint8_t { insert, update, leg, recording_start, recording_end } kind;
     store::CallRecord record;
+    store::CallLeg leg;
+    store::Recording recording;
+  };
+  // What the ACD adds to an open call's record before it is written at the end.
+  struct Progress {
+    bool queued = false;
+    bool connected = false;
+    bool overflowed = false;
+    std::optional<store::Timestamp> hold_since;
   };
   void schedule_flush();
 
@@ -50,6 +87,9 @@ class CallRecords final : public call::CallObserver {
   bool flush_scheduled_ = false;
   std::vector<Write> pending_;
   std::unordered_map<std::string, store::CallRecord> open_;  // by call id
+  std::unordered_map<std::string, Progress> progress_;       // by call id
+  std::map<std::string, store::QueueId> queue_ids_;
+  std::map<std::string, store::AgentId> agent_ids_;
 };
 
 }  // namespace kefu::app

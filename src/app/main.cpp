@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
   serve->add_option("--sip-listen", sip_listen, "HOST:PORT for SIP over UDP and TCP (repeatable)");
   serve->add_option("--http-listen", http_listen, "HOST:PORT for HTTP (API, health, web app)")
       ->capture_default_str();
+  serve->add_option("--config", options.config_file,
+                    "Contact-center set-up (TOML: queues, agents, customers, service numbers)")
+      ->check(CLI::ExistingFile);
   serve->add_flag("--demo", options.demo, "Load the demo: extensions 1001-1010, service number 4000");
   serve->add_option("--log-level", options.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))

@@ -17,6 +17,7 @@ struct ServeOptions {
   std::vector<HostPort> sip_listen;  // UDP and TCP on each; default 127.0.0.1:5060
   HostPort http_listen{"127.0.0.1", 8080};
   bool demo = false;
+  std::string config_file;  // contact-center set-up (TOML); empty: the demo's with --demo
   std::string log_level = "info";
   std::uint16_t media_port_min = 20000;
   std::uint16_t media_port_max = 29999;

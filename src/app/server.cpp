@@ -14,7 +14,12 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "api/http_server.hpp"
+#include "acd/queue_prompts.hpp"
+#include "app/acd_config.hpp"
 #include "app/call_records.hpp"
+#include "app/contact_center.hpp"
+#include "app/recording_recovery.hpp"
+#include "demo/demo_setup.hpp"
 #include "app/logging.hpp"
 #include "app/metrics.hpp"
 #include "app/registration.hpp"
@@ -84,8 +89,22 @@ int run_server(const ServeOptions& options) {
 
   boost::asio::io_context io;
 
+  // The contact center's set-up: a file, or the demo's.
+  std::optional<AcdSetup> setup;
+  if (!options.config_file.empty() || options.demo) {
+    auto loaded = options.config_file.empty()
+                      ? parse_acd_setup(demo::demo_acd_setup(), "demo set-up")
+                      : load_acd_setup(options.config_file);
+    if (!loaded) {
+      std::fprintf(stderr, "kefu: %s\n", loaded.error().c_str());
+      return 2;
+    }
+    setup = std::move(*loaded);
+  }
+
   // The database: migrate, then close what a crash left open, before any call is taken.
   store::SqliteDatabase database(std::filesystem::path(options.data_dir) / "kefu.db");
+  StoredIds stored_ids;
   try {
     auto connection = database.connect();
     int applied = store::migrate(*connection);
@@ -93,6 +112,10 @@ int run_server(const ServeOptions& options) {
         std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
     log->info("database file={} schema={} migrations_applied={} interrupted_calls_closed={}",
               database.file().string(), store::schema_version(*connection), applied, interrupted);
+    if (setup) stored_ids = store_setup(*connection, *setup);
+    int recovered = recover_recordings(
+        *connection, std::filesystem::path(options.data_dir) / "recordings", *log);
+    if (recovered > 0) log->info("recordings recovered after a crash: {}", recovered);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "kefu: database %s: %s\n", database.file().c_str(), e.what());
     return 1;
@@ -101,6 +124,7 @@ int run_server(const ServeOptions& options) {
     boost::asio::post(io, std::move(done));
   });
   CallRecords call_records(io, storage, logging.module("records"));
+  call_records.set_ids(stored_ids.queues, stored_ids.agents);
 
   // Speech first: rendering is slow the first time, and nothing should answer before the
   // prompts exist.
@@ -108,13 +132,13 @@ int run_server(const ServeOptions& options) {
   tts_config.cache_dir = std::filesystem::path(options.data_dir) / "prompts";
   tts::TtsCache tts(tts_config);
   std::optional<demo::DemoPrompts> demo_prompts;
-  if (options.demo) {
-    try {
-      demo_prompts = demo::prepare_prompts(tts);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "kefu: %s\n", e.what());
-      return 1;
-    }
+  std::optional<acd::QueuePrompts> queue_prompts;
+  try {
+    if (options.demo) demo_prompts = demo::prepare_prompts(tts);
+    if (setup) queue_prompts = acd::prepare_queue_prompts(tts);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kefu: %s\n", e.what());
+    return 1;
   }
 
   std::optional<call::CallManager> calls;
@@ -165,11 +189,25 @@ int run_server(const ServeOptions& options) {
 
   call::CallConfig call_config;
   call_config.media_address = options.sip_listen.front().host;
+  call_config.sip_host = options.sip_listen.front().host;
   calls.emplace(io, user_agent, media, call_config, logging.module("call"));
   calls->set_observer(&call_records);
+
+  std::optional<ContactCenter> contact_center;
+  if (setup) {
+    try {
+      contact_center.emplace(io, *calls, *registration, storage, call_records, *queue_prompts, *setup,
+                             std::filesystem::path(options.data_dir), logging.module("acd"));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "kefu: %s\n", e.what());
+      return 2;
+    }
+    contact_center->add_routes(*calls);
+  }
   if (demo_prompts) {
     demo::DemoSettings settings;
     settings.answer_delay = options.answer_delay;
+    if (contact_center) settings.to_agent = contact_center->to_menu_queue();
     const demo::DemoPrompts& prompts = *demo_prompts;
     calls->route(std::string(demo::kServiceNumber), [&prompts, settings](std::shared_ptr<call::Leg> leg) {
       return demo::run_demo_flow(std::move(leg), prompts, settings);
@@ -186,6 +224,7 @@ int run_server(const ServeOptions& options) {
   http.route("GET", "/metrics", [&](const api::HttpRequest&) {
     return api::HttpResponse{200, "text/plain; version=0.0.4", render_metrics(user_agent, media, *calls)};
   });
+  if (contact_center) contact_center->add_http_routes(http);
   auto http_port = http.listen(options.http_listen.host, options.http_listen.port);
   if (!http_port) {
     std::fprintf(stderr, "kefu: %s\n", http_port.error().c_str());
@@ -206,6 +245,7 @@ int run_server(const ServeOptions& options) {
 
   log->info("ready demo={} media_threads={}", options.demo, media.thread_count());
   io.run();
+  contact_center.reset();
   calls.reset();
   call_records.flush();  // the storage executor writes it before it stops
   log->info("stopped");

@@ -66,8 +66,12 @@ void CallManager::on_incoming(sip::InviteSession call) {
   if (invite == nullptr) return;
   LegInfo info{call.call_id(), user_of(invite->from().uri), std::string(invite->from().display_name),
                user_of(invite->request_uri())};
-  auto route = routes_.find(info.dialed);
-  if (route == routes_.end()) {
+  EntryFlow flow;
+  if (auto route = routes_.find(info.dialed); route != routes_.end()) {
+    flow = route->second;
+  } else if (auto picked = fallback_ ? fallback_(info) : std::nullopt) {
+    flow = std::move(*picked);
+  } else {
     log_->info("call_id={} rejected: no route for dialed={}", info.call_id, info.dialed);
     (void)call.reject(404);
     return;
@@ -114,7 +118,7 @@ void CallManager::on_incoming(sip::InviteSession call) {
   call.set_event_handler([this, session_id](sip::InviteSession session, const sip::SessionEvent& event) {
     on_session_event(session_id, std::move(session), event);
   });
-  boost::asio::co_spawn(io_, route->second(leg), [this, leg](std::exception_ptr error) {
+  boost::asio::co_spawn(io_, flow(leg), [this, leg](std::exception_ptr error) {
     if (error) {
       try {
         std::rethrow_exception(error);
@@ -124,6 +128,47 @@ void CallManager::on_incoming(sip::InviteSession call) {
     }
     leg->hangup();
   });
+}
+
+Result<std::shared_ptr<Leg>, std::string> CallManager::dial(const DialRequest& request) {
+  media::SessionOptions options;
+  options.same_thread_as = request.same_thread_as;
+  auto created = media_.create_session(options);
+  if (!created) return unexpected(std::string("no media session: ") + std::string(media::to_string(created.error())));
+  sdp::LocalMedia local;
+  local.address = config_.media_address;
+  local.port = created->local_port;
+  if (request.preferred_codec == media::Codec::pcma) std::swap(local.codecs[0], local.codecs[1]);
+  local.preference = sdp::CodecPreference::LocalOrder;
+  auto state = std::make_unique<LegState>(LegState{nullptr, sdp::OfferAnswer(local, next_offer_id_++)});
+  sip::OutgoingCall out;
+  out.target = request.target;
+  out.from = "sip:" + (request.caller.empty() ? std::string("anonymous") : request.caller) + "@" +
+             config_.sip_host;
+  out.from_display = request.caller_display;
+  out.sdp = state->offer_answer.offer();
+  out.destination = request.destination;
+  out.headers = request.headers;
+  // The handler is installed by call() itself; events for this session are routed by its id,
+  // which is only known once call() returns, so they are parked until then (none can arrive
+  // before: the INVITE has just been queued on this loop).
+  auto pending_id = std::make_shared<std::uint64_t>(0);
+  auto placed = user_agent_.call(out, [this, pending_id](sip::InviteSession session, const sip::SessionEvent& event) {
+    on_session_event(*pending_id, std::move(session), event);
+  });
+  if (!placed) {
+    (void)media_.destroy(created->id);
+    return unexpected(placed.error());
+  }
+  *pending_id = placed->id();
+  LegInfo info{placed->call_id(), request.caller, request.caller_display, request.callee};
+  state->leg = std::make_shared<Leg>(io_, media_, *placed, created->id, std::move(info), log_);
+  log_->info("call_id={} dialing target={} caller={}", state->leg->info().call_id, request.target,
+             request.caller);
+  auto leg = state->leg;
+  by_media_[created->id] = placed->id();
+  legs_.emplace(placed->id(), std::move(state));
+  return leg;
 }
 
 void CallManager::on_session_event(std::uint64_t session_id, sip::InviteSession session,
@@ -149,6 +194,20 @@ void CallManager::on_session_event(std::uint64_t session_id, sip::InviteSession 
     state.leg->on_media_update(*params);
     log_->info("call_id={} media updated direction={}", state.leg->info().call_id,
                static_cast<int>(params->direction));
+  } else if (const auto* answered = std::get_if<sip::session_event::Answered>(&event)) {
+    // Our INVITE was answered (outbound leg); the ACK is already sent.
+    auto description = sdp::parse(answered->sdp);
+    std::optional<media::MediaParams> params;
+    if (description) {
+      auto negotiated = state.offer_answer.accept_answer(*description);
+      if (negotiated) params = to_media_params(*negotiated);
+    }
+    if (!params) {
+      log_->info("call_id={} answer without usable SDP: hanging up", state.leg->info().call_id);
+      state.leg->hangup(LegEnd::failed);
+      return;
+    }
+    state.leg->on_remote_answer(*params);
   } else if (const auto* dtmf = std::get_if<sip::session_event::Dtmf>(&event)) {
     state.leg->on_digit(dtmf->digit);
   } else if (const auto* end = std::get_if<sip::session_event::Terminated>(&event)) {
@@ -157,9 +216,12 @@ void CallManager::on_session_event(std::uint64_t session_id, sip::InviteSession 
       case sip::EndReason::RemoteBye: why = LegEnd::remote_hangup; break;
       case sip::EndReason::RemoteCancel: why = LegEnd::cancelled; break;
       case sip::EndReason::LocalHangup: why = LegEnd::local_hangup; break;
+      case sip::EndReason::Rejected: why = LegEnd::rejected; break;
+      case sip::EndReason::Timeout: why = state.leg->answered() ? LegEnd::failed : LegEnd::no_answer; break;
       default: why = LegEnd::failed; break;
     }
     auto leg = state.leg;
+    leg->set_final_status(end->status);
     by_media_.erase(leg->media_session());
     legs_.erase(found);
     leg->on_ended(why);
@@ -178,7 +240,9 @@ void CallManager::on_media_event(const media::MediaEvent& event) {
       [this](const auto& e) {
         using E = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<E, media::RecordingDone>) {
-          log_->info("recording done path={} ok={}", e.path.string(), e.ok);
+          log_->info("recording done path={} ok={} duration_ms={}", e.path.string(), e.ok,
+                     e.duration.count());
+          if (recording_done_) recording_done_(e);
         } else {
           auto leg = leg_for_media(e.session);
           if (!leg) return;

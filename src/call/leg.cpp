@@ -16,6 +16,8 @@ std::string_view to_string(LegEnd end) {
     case LegEnd::rtp_timeout: return "rtp_timeout";
     case LegEnd::failed: return "failed";
     case LegEnd::shutdown: return "shutdown";
+    case LegEnd::rejected: return "rejected";
+    case LegEnd::no_answer: return "no_answer";
   }
   return "unknown";
 }
@@ -36,6 +38,19 @@ Leg::Leg(boost::asio::io_context& io, media::MediaEngine& media, sip::InviteSess
       waiter_(io),
       timer_(io) {}
 
+Leg::Leg(boost::asio::io_context& io, media::MediaEngine& media, sip::InviteSession session,
+         media::SessionId media_session, LegInfo info, std::shared_ptr<spdlog::logger> log)
+    : io_(io),
+      media_(media),
+      session_(std::move(session)),
+      media_session_(media_session),
+      info_(std::move(info)),
+      log_(std::move(log)),
+      observer_(nullptr),
+      waiter_(io),
+      timer_(io),
+      direction_(LegDirection::outbound) {}
+
 bool Leg::ring() { return !ended() && session_.ring(180) == sip::SessionStatus::Ok; }
 
 boost::asio::awaitable<bool> Leg::answer() {
@@ -53,6 +68,8 @@ boost::asio::awaitable<PlayResult> Leg::play(std::vector<Clip> clips, Interrupt 
   if (ended()) co_return PlayResult::ended;
   if (interrupt == Interrupt::by_digit && !digits_.empty()) co_return PlayResult::interrupted;
   if (clips.empty()) co_return PlayResult::completed;
+  background_play_ = 0;  // replaced by this play
+  background_done_ = nullptr;
   current_play_ = next_play_id_++;
   if (!media_.play(media_session_, std::move(clips), media::Loop::no, current_play_)) {
     co_return PlayResult::ended;
@@ -124,6 +141,14 @@ void Leg::on_digit(char digit) {
 }
 
 void Leg::on_play_done(media::PlayId id) {
+  if (id != 0 && id == background_play_) {
+    background_play_ = 0;
+    if (auto done = std::move(background_done_)) {
+      background_done_ = nullptr;
+      done();
+    }
+    return;
+  }
   if (id != 0 && id == current_play_) {
     current_play_ = 0;
     wake(Wake::play_done);
@@ -133,6 +158,56 @@ void Leg::on_play_done(media::PlayId id) {
 void Leg::on_media_update(const media::MediaParams& params) {
   media_params_ = params;
   if (media_started_) (void)media_.update(media_session_, params);
+  const Hold hold = media::sends(params.direction) ? Hold::no : Hold::yes;
+  if (hold != remote_hold_) {
+    remote_hold_ = hold;
+    log_->info("call_id={} hold={}", info_.call_id, hold == Hold::yes ? "on" : "off");
+    if (hold_handler_) hold_handler_(hold);
+  }
+}
+
+void Leg::on_remote_answer(const media::MediaParams& params) {
+  if (ended() || answered_) return;
+  media_params_ = params;
+  if (media_.start(media_session_, params)) media_started_ = true;
+  answered_ = true;
+  remote_hold_ = media::sends(params.direction) ? Hold::no : Hold::yes;
+  log_->info("call_id={} answered by={}", info_.call_id, info_.dialed);
+  if (answer_handler_) answer_handler_();
+}
+
+bool Leg::play_background(std::vector<Clip> clips, media::Loop loop, std::function<void()> done) {
+  if (ended()) return false;
+  // Whatever play() was waiting for is over: wake it as completed.
+  if (current_play_ != 0) on_play_done(current_play_);
+  background_play_ = next_play_id_++;
+  background_done_ = loop == media::Loop::no ? std::move(done) : nullptr;
+  return static_cast<bool>(media_.play(media_session_, std::move(clips), loop, background_play_));
+}
+
+void Leg::stop_background() {
+  if (background_play_ == 0 || ended()) return;
+  background_play_ = 0;
+  background_done_ = nullptr;
+  (void)media_.stop_play(media_session_);
+}
+
+bool Leg::bridge_with(const Leg& other) {
+  if (ended() || other.ended()) return false;
+  return static_cast<bool>(media_.bridge(media_session_, other.media_session_));
+}
+
+void Leg::unbridge() {
+  if (!ended()) (void)media_.unbridge(media_session_);
+}
+
+bool Leg::record_with(const Leg& other, const std::filesystem::path& path) {
+  if (ended() || other.ended()) return false;
+  return static_cast<bool>(media_.record_bridge_start(media_session_, other.media_session_, path));
+}
+
+void Leg::stop_recording() {
+  if (!ended()) (void)media_.record_bridge_stop(media_session_);
 }
 
 void Leg::on_ended(LegEnd why) {
@@ -143,6 +218,13 @@ void Leg::on_ended(LegEnd why) {
   release_media();
   timer_.cancel();
   wake(Wake::ended);
+  answer_handler_ = nullptr;
+  hold_handler_ = nullptr;
+  background_done_ = nullptr;
+  if (auto handler = std::move(end_handler_)) {
+    end_handler_ = nullptr;
+    handler(why);
+  }
 }
 
 void Leg::wake(Wake why) {

@@ -69,6 +69,10 @@ boost::asio::awaitable<void> run_demo_flow(std::shared_ptr<call::Leg> leg,
     timeouts = 0;
     auto index = kDigits.find(*digit);
     if (index == std::string_view::npos) continue;  // 'A'-'D' and flash: not on this menu
+    if (*digit == '0' && settings.to_agent) {
+      co_await settings.to_agent(leg);
+      co_return;
+    }
     if (co_await leg->play(clips(prompts.you_pressed[index]), Interrupt::none) == PlayResult::ended) {
       co_return;
     }

@@ -4,6 +4,7 @@
 // three times in a row, then say goodbye and hang up.
 #include <array>
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include <boost/asio/awaitable.hpp>
@@ -35,6 +36,8 @@ struct DemoPrompts {
 DemoPrompts prepare_prompts(tts::TtsCache& tts);
 
 struct DemoSettings {
+  // "0" at the menu: hand the caller to the ACD (queue, agent); unset: just say the digit.
+  std::function<boost::asio::awaitable<void>(std::shared_ptr<call::Leg>)> to_agent;
   std::chrono::milliseconds answer_delay{0};  // ring this long first (180 Ringing)
   std::chrono::milliseconds digit_timeout{std::chrono::seconds(5)};
   int max_timeouts = 3;

@@ -1,0 +1,385 @@
+#include "app/contact_center.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "api/http_server.hpp"
+#include "app/call_records.hpp"
+#include "app/registration.hpp"
+#include "call/waiter.hpp"
+#include "store/agent_repository.hpp"
+#include "store/call_repository.hpp"
+#include "store/customer_repository.hpp"
+#include "store/database.hpp"
+#include "store/executor.hpp"
+#include "store/queue_repository.hpp"
+
+namespace kefu::app {
+
+using nlohmann::json;
+
+namespace {
+
+store::QueueStrategy stored_strategy(acd::Strategy strategy) {
+  switch (strategy) {
+    case acd::Strategy::LongestIdle: return store::QueueStrategy::longest_idle;
+    case acd::Strategy::RoundRobin: return store::QueueStrategy::round_robin;
+    case acd::Strategy::FewestCalls: return store::QueueStrategy::fewest_calls;
+    case acd::Strategy::SkillsWeighted: return store::QueueStrategy::skills_weighted;
+    case acd::Strategy::RingAll: return store::QueueStrategy::ring_all;
+  }
+  return store::QueueStrategy::longest_idle;
+}
+
+store::RecordingPolicy stored_recording(acd::RecordingPolicy policy) {
+  switch (policy) {
+    case acd::RecordingPolicy::none: return store::RecordingPolicy::none;
+    case acd::RecordingPolicy::all: return store::RecordingPolicy::all;
+    case acd::RecordingPolicy::chosen_agents: return store::RecordingPolicy::chosen_agents;
+  }
+  return store::RecordingPolicy::none;
+}
+
+store::OverflowKind stored_overflow(acd::OverflowKind kind) {
+  switch (kind) {
+    case acd::OverflowKind::none: return store::OverflowKind::none;
+    case acd::OverflowKind::queue: return store::OverflowKind::queue;
+    case acd::OverflowKind::voicemail: return store::OverflowKind::voicemail;
+    case acd::OverflowKind::goodbye: return store::OverflowKind::goodbye;
+  }
+  return store::OverflowKind::goodbye;
+}
+
+std::chrono::milliseconds ms(acd::Duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d);
+}
+
+double seconds_of(acd::Duration d) { return static_cast<double>(ms(d).count()) / 1000.0; }
+
+api::HttpResponse json_response(unsigned status, const json& body) {
+  return {status, "application/json", body.dump()};
+}
+
+api::HttpResponse error_response(unsigned status, std::string_view code, const std::string& message,
+                                 std::string_view field = {}) {
+  json error = {{"code", code}, {"message", message}};
+  if (!field.empty()) error["field"] = field;
+  return json_response(status, json{{"error", error}});
+}
+
+json agent_json(const acd::AgentStats& stats) {
+  json out = {{"id", stats.agent},
+              {"name", stats.name},
+              {"state", acd::to_string(stats.state)},
+              {"reason", stats.reason},
+              {"time_in_state_s", seconds_of(stats.time_in_state)},
+              {"answered_today", stats.answered_today},
+              {"consecutive_misses", stats.consecutive_misses}};
+  out["call"] = stats.call ? json(*stats.call) : json(nullptr);
+  return out;
+}
+
+json queue_json(const acd::QueueStats& stats, const std::string& display_name) {
+  return {{"name", stats.queue},
+          {"display_name", display_name},
+          {"waiting", stats.waiting},
+          {"ringing", stats.ringing},
+          {"longest_wait_s", seconds_of(stats.longest_wait)},
+          {"answered_today", stats.answered_today},
+          {"abandoned_today", stats.abandoned_today},
+          {"overflowed_today", stats.overflowed_today},
+          {"service_level", stats.service_level},
+          {"average_handle_s", seconds_of(stats.average_handle_time)},
+          {"agents_ready", stats.agents_ready},
+          {"agents_staffed", stats.agents_staffed}};
+}
+
+// An optional JSON object body; the error names what is wrong with it.
+Result<json, std::string> parse_body(const std::string& body) {
+  if (body.empty()) return json::object();
+  if (body.size() > 64 * 1024) return unexpected(std::string("body too large"));
+  auto parsed = json::parse(body, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object()) return unexpected(std::string("body must be a JSON object"));
+  return parsed;
+}
+
+}  // namespace
+
+StoredIds store_setup(store::Connection& connection, const AcdSetup& setup) {
+  StoredIds ids;
+  store::Transaction transaction(connection);
+  store::SkillRepository skills(connection);
+  store::QueueRepository queues(connection);
+  store::AgentRepository agents(connection);
+  store::CustomerRepository customers(connection);
+  auto skill_id = [&](const std::string& name) {
+    if (auto found = skills.find_by_name(name)) return found->id;
+    return skills.create(name);
+  };
+  for (const auto& q : setup.queues) {
+    store::Queue row;
+    if (auto found = queues.find_by_name(q.routing.id)) row = *found;
+    row.name = q.routing.id;
+    row.strategy = stored_strategy(q.routing.strategy);
+    row.max_wait = ms(q.routing.max_wait);
+    row.max_length = static_cast<int>(q.routing.max_length);
+    row.overflow = stored_overflow(q.overflow);
+    row.wrap_up = ms(q.routing.wrap_up);
+    row.ring_timeout = ms(q.routing.ring_timeout);
+    row.service_level = ms(q.routing.service_level_threshold);
+    row.recording = stored_recording(q.recording);
+    if (row.id == store::QueueId{}) {
+      row.id = queues.create(row);
+    } else {
+      queues.update(row);
+    }
+    ids.queues[q.routing.id] = row.id;
+    for (const auto& [skill, level] : q.routing.required_skills)
+      queues.set_required_skill(row.id, skill_id(skill), level);
+  }
+  for (const auto& q : setup.queues) {
+    if (q.overflow != acd::OverflowKind::queue) continue;
+    auto row = queues.find(ids.queues.at(q.routing.id));
+    row->overflow_queue = ids.queues.at(q.routing.overflow_target);
+    queues.update(*row);
+  }
+  for (const auto& account : setup.agents) {
+    const auto& a = account.settings;
+    store::Agent row;
+    if (auto found = agents.find_by_number(a.routing.id)) row = *found;
+    row.agent_number = a.routing.id;
+    row.name = a.routing.name;
+    row.extensions = a.extensions;
+    row.presence_follows_phone =
+        a.presence_follows_phone ? store::PresenceFollowsPhone::yes : store::PresenceFollowsPhone::no;
+    row.record_calls = a.record_calls ? store::RecordCalls::yes : store::RecordCalls::no;
+    if (row.id == store::AgentId{}) {
+      row.id = agents.create(row);
+    } else {
+      agents.update(row);
+    }
+    ids.agents[a.routing.id] = row.id;
+    for (const auto& [skill, level] : a.routing.skills) agents.set_skill(row.id, skill_id(skill), level);
+    for (const auto& [queue, penalty] : a.routing.queues)
+      queues.set_member(ids.queues.at(queue), row.id, penalty);
+  }
+  for (const auto& seed : setup.customers) {
+    store::Customer customer;
+    customer.name = seed.name;
+    customer.vip_tier = seed.vip_tier;
+    for (const auto& phone : seed.phones) customer.phones.push_back(to_e164(phone));
+    // Known by their first number: a restart updates the customer instead of adding another.
+    auto existing = customer.phones.empty() ? std::vector<store::Customer>{}
+                                            : customers.find_by_phone(customer.phones.front());
+    auto same = std::find_if(existing.begin(), existing.end(),
+                             [&](const store::Customer& c) { return c.name == customer.name; });
+    if (same != existing.end()) {
+      customer.id = same->id;
+      customers.update(customer);
+    } else {
+      customers.create(customer);
+    }
+  }
+  transaction.commit();
+  return ids;
+}
+
+ContactCenter::ContactCenter(boost::asio::io_context& io, call::CallManager& calls,
+                             Registration& registration, store::StorageExecutor& storage,
+                             CallRecords& records, const acd::QueuePrompts& prompts,
+                             const AcdSetup& setup, std::filesystem::path data_dir,
+                             std::shared_ptr<spdlog::logger> log)
+    : io_(io),
+      registration_(registration),
+      storage_(storage),
+      records_(records),
+      prompts_(prompts),
+      setup_(setup),
+      log_(std::move(log)) {
+  acd::QueueServiceConfig config;
+  config.recordings_dir = data_dir / "recordings";
+  queues_ = std::make_unique<acd::QueueService>(
+      io, calls, prompts, config,
+      [this](const std::string& extension) { return registration_.contacts(extension); },
+      [this](std::string caller, int days) { return look_up_caller(std::move(caller), days); },
+      records, log_);
+  for (const auto& q : setup_.queues) {
+    auto added = queues_->add_queue(q);
+    if (!added) throw std::runtime_error(added.error());
+  }
+  for (const auto& account : setup_.agents) {
+    auto added = queues_->add_agent(account.settings);
+    if (!added) throw std::runtime_error(added.error());
+    if (!account.password.empty()) {
+      for (const auto& extension : account.settings.extensions)
+        registration_.set_password(extension, account.password);
+    }
+  }
+  registration_.on_binding([this](const sip::BindingEvent& event) {
+    switch (event.kind) {
+      case sip::BindingEventKind::Added:
+      case sip::BindingEventKind::Refreshed:
+        queues_->phone_registered(event.user);
+        break;
+      case sip::BindingEventKind::Removed:
+      case sip::BindingEventKind::Expired:
+        queues_->phone_unregistered(event.user, !registration_.contacts(event.user).empty());
+        break;
+    }
+  });
+  calls.on_recording_done([&records](const media::RecordingDone& done) { records.recording_done(done); });
+}
+
+boost::asio::awaitable<acd::CallerProfile> ContactCenter::look_up_caller(std::string caller,
+                                                                         int last_agent_days) {
+  struct Found {
+    int vip_tier = 0;
+    std::optional<store::AgentId> last_agent;
+  };
+  auto waiter = std::make_shared<call::Waiter<Found>>(io_);
+  const auto since = std::chrono::time_point_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now() - std::chrono::days(std::max(0, last_agent_days)));
+  storage_.post(
+      [caller, since, last_agent_days](store::Connection& connection) {
+        Found found;
+        store::CustomerRepository customers(connection);
+        auto matches = customers.find_by_phone(to_e164(caller));
+        if (!matches.empty()) found.vip_tier = matches.front().vip_tier;
+        if (last_agent_days > 0)
+          found.last_agent = store::CallRecordRepository(connection).last_agent_for(caller, since);
+        return found;
+      },
+      [waiter, log = log_](store::StoreResult<Found> result) {
+        if (!result) {
+          log->warn("caller look-up failed: {}", result.error().message);
+          (void)waiter->resume(Found{});
+          return;
+        }
+        (void)waiter->resume(*result);
+      });
+  Found found = co_await waiter->wait();
+  acd::CallerProfile profile;
+  profile.vip_tier = found.vip_tier;
+  if (found.last_agent) profile.last_agent = records_.agent_number(*found.last_agent);
+  co_return profile;
+}
+
+boost::asio::awaitable<void> ContactCenter::serve_queue(std::shared_ptr<call::Leg> leg, std::string queue) {
+  (void)co_await queues_->serve(std::move(leg), std::move(queue));
+}
+
+call::EntryFlow ContactCenter::to_menu_queue() {
+  return [this](std::shared_ptr<call::Leg> leg) { return serve_queue(std::move(leg), setup_.menu_queue); };
+}
+
+boost::asio::awaitable<void> ContactCenter::feature_code(std::shared_ptr<call::Leg> leg, char code) {
+  const std::string extension = leg->info().caller;
+  auto agent = queues_->agent_for_extension(extension);
+  auto source = leg->session().source();
+  if (!agent || !source || !registration_.from_registered_phone(extension, *source)) {
+    log_->info("call_id={} feature code refused: extension={} is not a registered agent phone",
+               leg->info().call_id, extension);
+    leg->hangup();  // 480 before the answer
+    co_return;
+  }
+  if (!co_await leg->answer()) co_return;
+  Result<std::monostate, std::string> done = std::monostate{};
+  call::Clip confirmation;
+  switch (code) {
+    case '1': done = queues_->login(*agent, acd::AfterLogin::Ready); confirmation = prompts_.logged_in; break;
+    case '2': done = queues_->logout(*agent); confirmation = prompts_.logged_out; break;
+    case '3': done = queues_->set_ready(*agent); confirmation = prompts_.ready; break;
+    default: done = queues_->set_not_ready(*agent, "phone"); confirmation = prompts_.not_ready; break;
+  }
+  log_->info("call_id={} feature code *2{} agent={} result={}", leg->info().call_id, code, *agent,
+             done ? "ok" : done.error());
+  std::vector<call::Clip> clips = {done ? confirmation : prompts_.failed};
+  if (co_await leg->play(std::move(clips), call::Interrupt::none) != call::PlayResult::ended) leg->hangup();
+}
+
+void ContactCenter::add_routes(call::CallManager& calls) {
+  for (const auto& route : setup_.routes) {
+    calls.route(route.number, [this, queue = route.queue](std::shared_ptr<call::Leg> leg) {
+      return serve_queue(std::move(leg), queue);
+    });
+  }
+  // Feature codes from agents' phones: *21 log in, *22 log out, *23 ready, *24 not ready.
+  for (char code : std::string_view("1234")) {
+    calls.route(std::string("*2") + code, [this, code](std::shared_ptr<call::Leg> leg) {
+      return feature_code(std::move(leg), code);
+    });
+  }
+}
+
+void ContactCenter::add_http_routes(api::HttpServer& http) {
+  http.route("GET", "/api/v1/queues", [this](const api::HttpRequest&) {
+    json list = json::array();
+    for (const auto& stats : queues_->queue_stats()) {
+      std::string display;
+      for (const auto& q : setup_.queues)
+        if (q.routing.id == stats.queue) display = q.display_name;
+      list.push_back(queue_json(stats, display));
+    }
+    return json_response(200, json{{"queues", list}});
+  });
+  http.route("GET", "/api/v1/agents", [this](const api::HttpRequest&) {
+    json list = json::array();
+    for (const auto& stats : queues_->agent_stats()) list.push_back(agent_json(stats));
+    return json_response(200, json{{"agents", list}});
+  });
+  http.route("GET", "/api/v1/agents/{}", [this](const api::HttpRequest& request) {
+    auto stats = queues_->router().agent_stats(request.params.at(0), std::chrono::steady_clock::now());
+    if (!stats) return error_response(404, "not_found", "unknown agent " + request.params.at(0), "agent");
+    return json_response(200, agent_json(*stats));
+  });
+  auto agent_action = [this](std::string action) {
+    return [this, action](const api::HttpRequest& request) {
+      const std::string& agent = request.params.at(0);
+      auto body = parse_body(request.body);
+      if (!body) return error_response(400, "invalid_body", body.error());
+      if (!queues_->router().agent_state(agent))
+        return error_response(404, "not_found", "unknown agent " + agent, "agent");
+      Result<std::monostate, std::string> done = std::monostate{};
+      if (action == "login") {
+        std::string after = body->value("state", std::string("ready"));
+        if (after != "ready" && after != "not_ready")
+          return error_response(400, "invalid_value", "state must be ready or not_ready", "state");
+        done = queues_->login(agent, after == "ready" ? acd::AfterLogin::Ready : acd::AfterLogin::NotReady);
+      } else if (action == "logout") {
+        done = queues_->logout(agent);
+      } else if (action == "ready") {
+        done = queues_->set_ready(agent);
+      } else {
+        if (body->contains("reason") && !(*body)["reason"].is_string())
+          return error_response(400, "invalid_value", "reason must be a string", "reason");
+        std::string reason = body->value("reason", std::string("not_ready"));
+        if (reason.empty() || reason.size() > 64)
+          return error_response(400, "invalid_value", "reason must be 1 to 64 characters", "reason");
+        done = queues_->set_not_ready(agent, reason);
+      }
+      if (!done) return error_response(409, "invalid_state", done.error());
+      auto stats = queues_->router().agent_stats(agent, std::chrono::steady_clock::now());
+      return json_response(200, agent_json(*stats));
+    };
+  };
+  http.route("POST", "/api/v1/agents/{}/login", agent_action("login"));
+  http.route("POST", "/api/v1/agents/{}/logout", agent_action("logout"));
+  http.route("POST", "/api/v1/agents/{}/ready", agent_action("ready"));
+  http.route("POST", "/api/v1/agents/{}/not-ready", agent_action("not_ready"));
+  http.route("POST", "/api/v1/calls/{}/transfer", [this](const api::HttpRequest& request) {
+    auto body = parse_body(request.body);
+    if (!body) return error_response(400, "invalid_body", body.error());
+    const std::string& call_id = request.params.at(0);
+    Result<std::monostate, std::string> done = std::monostate{};
+    if (body->contains("queue") && (*body)["queue"].is_string()) {
+      done = queues_->transfer_to_queue(call_id, (*body)["queue"].get<std::string>());
+    } else if (body->contains("agent") && (*body)["agent"].is_string()) {
+      done = queues_->transfer_to_agent(call_id, (*body)["agent"].get<std::string>());
+    } else {
+      return error_response(400, "missing_field", "give \"queue\" or \"agent\" as a string", "queue");
+    }
+    if (!done) return error_response(409, "transfer_failed", done.error());
+    return json_response(200, json{{"call_id", call_id}, {"transferred", true}});
+  });
+}
+
+}  // namespace kefu::app
