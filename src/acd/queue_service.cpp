@@ -10,6 +10,9 @@ namespace kefu::acd {
 
 using Clock = std::chrono::system_clock;
 
+// How long an agent whose phone refused an offer (486, 603, 480...) stays out of rotation.
+constexpr std::chrono::seconds kRejectPause{10};
+
 std::string_view to_string(QueueEventType type) {
   switch (type) {
     case QueueEventType::enqueue: return "enqueue";
@@ -27,6 +30,7 @@ struct QueueService::Ringing {
   std::shared_ptr<call::Leg> leg;
   Clock::time_point started;
   std::optional<Clock::time_point> answered;
+  bool cancelled = false;  // we ended it: the router already knows
 };
 
 struct QueueService::Waiting {
@@ -134,6 +138,7 @@ void QueueService::on_agent_state(const AgentStateChange& change) {
         auto found = call->ringing.find(agent);
         if (found == call->ringing.end()) continue;
         auto leg = found->second.leg;
+        found->second.cancelled = true;
         if (!leg->answered()) leg->hangup(call::LegEnd::no_answer);
       }
     });
@@ -170,7 +175,9 @@ void QueueService::on_offer_cancelled(const OfferCancelled& cancelled) {
     auto ring = found->second->ringing.find(cancelled.agent);
     if (ring == found->second->ringing.end()) return;
     auto leg = ring->second.leg;
-    if (!leg->answered()) leg->hangup(call::LegEnd::local_hangup);
+    ring->second.cancelled = true;
+    // Ring timeout, or another phone answered first: this one was not answered in time.
+    if (!leg->answered()) leg->hangup(call::LegEnd::no_answer);
   });
 }
 
@@ -410,6 +417,7 @@ void QueueService::start_waiting(Waiting& call) {
 }
 
 void QueueService::schedule_announcement(Waiting& call, std::chrono::seconds after) {
+  if (queues_.at(call.queue).announce_interval.count() == 0) return;  // announcements off
   const auto generation = ++call.announce_generation;
   call.announce_timer.expires_after(after);
   call.announce_timer.async_wait([this, id = call.id, generation](boost::system::error_code ec) {
@@ -455,12 +463,19 @@ void QueueService::announce(Waiting& call) {
 
 void QueueService::ring_agent(const std::string& call_id, const std::string& agent) {
   auto found = waiting_.find(call_id);
-  auto reject = [this, call_id, agent](std::string_view why) {
-    log_->info("call_id={} agent={} not rung: {}", call_id, agent, why);
-    (void)with_router([&](Router& router) { return router.offer_rejected(call_id, agent, now()); });
+  // An agent who cannot be rung is taken out of rotation (NotReady with the reason): merely
+  // rejecting the offer would make them Ready again and the same call would come straight back.
+  auto unreachable = [this, call_id, agent](std::string_view why) {
+    log_->warn("call_id={} agent={} not rung: {}", call_id, agent, why);
+    (void)with_router([&](Router& router) { return router.set_not_ready(agent, "unreachable", now()); });
   };
   if (found == waiting_.end() || found->second->phase != Phase::waiting) {
-    reject("call gone");
+    // The router still has a call the service no longer holds: take it out.
+    log_->error("call_id={} offered but not waiting here; removing it from the router", call_id);
+    (void)with_router([&](Router& router) {
+      (void)router.set_not_ready(agent, "offer_failed", now());
+      return router.call_abandoned(call_id, now());
+    });
     return;
   }
   Waiting& call = *found->second;
@@ -476,7 +491,7 @@ void QueueService::ring_agent(const std::string& call_id, const std::string& age
     }
   }
   if (!contact) {
-    reject("no registered phone");
+    unreachable("no registered phone");
     return;
   }
   call::DialRequest request;
@@ -491,7 +506,7 @@ void QueueService::ring_agent(const std::string& call_id, const std::string& age
   request.headers.push_back({"X-Kefu-Call-Id", call_id});
   auto dialed = calls_.dial(request);
   if (!dialed) {
-    reject(dialed.error());
+    unreachable(dialed.error());
     return;
   }
   auto leg = *dialed;
@@ -532,14 +547,24 @@ void QueueService::agent_leg_ended(const std::string& call_id, const std::string
   call.ringing.erase(ring);
   recorder_.agent_leg(call_id, agent, ended.leg->info(), ended.started, ended.answered,
                       end_reason_text(*ended.leg, why));
-  if (why == call::LegEnd::local_hangup) return;  // we cancelled it: the router knows
+  if (ended.cancelled || why == call::LegEnd::local_hangup) return;  // the router knows
   if (call.phase != Phase::waiting) return;
   const int status = ended.leg->final_status();
   const bool missed = why == call::LegEnd::no_answer || status == 408;
   log_->info("call_id={} agent={} did not answer: {}", call_id, agent, end_reason_text(*ended.leg, why));
-  (void)with_router([&](Router& router) {
-    return missed ? router.offer_timeout(call_id, agent, now())
-                  : router.offer_rejected(call_id, agent, now());
+  if (missed) {
+    (void)with_router([&](Router& router) { return router.offer_timeout(call_id, agent, now()); });
+    return;
+  }
+  // Busy, declined or unavailable: out of rotation for a while, else the same call would be
+  // offered to the same phone again at once.
+  (void)with_router([&](Router& router) { return router.set_not_ready(agent, "rejected", now()); });
+  auto timer = std::make_shared<boost::asio::steady_timer>(io_, kRejectPause);
+  timer->async_wait([this, timer, agent](boost::system::error_code ec) {
+    if (ec) return;
+    auto stats = router_.agent_stats(agent, now());
+    if (stats && stats->state == AgentState::NotReady && stats->reason == "rejected")
+      (void)set_ready(agent);
   });
 }
 
@@ -653,6 +678,7 @@ void QueueService::finish(Waiting& call, QueueOutcome outcome) {
   ++call.announce_generation;
   call.announce_timer.cancel();
   for (auto& [agent, ringing] : call.ringing) {
+    ringing.cancelled = true;
     ringing.leg->on_answer(nullptr);
     if (!ringing.leg->ended()) ringing.leg->hangup();
   }
@@ -669,16 +695,9 @@ Result<std::monostate, std::string> QueueService::transfer_to_queue(const std::s
   if (call.phase != Phase::waiting && call.phase != Phase::connected)
     return unexpected("call " + call_id + " is ending");
   const bool was_connected = call.phase == Phase::connected;
-  const Duration hold_for_agent = std::chrono::seconds(30);
-  auto moved = with_router([&](Router& router) {
-    return router.transfer(call_id, queue, now(), agent, agent ? hold_for_agent : Duration{});
-  });
-  if (!moved) return unexpected("queue " + queue + " refused the call: " + std::string(to_string(moved.error().error)));
-  recorder_.queue_event(call_id, call.queue, call.agent, QueueEventType::transfer,
-                        "to_queue=" + queue + (agent ? " to_agent=" + *agent : ""));
-  call.queue = queue;
-  recorder_.call_queued(call_id, queue);
+  const std::string old_queue = call.queue;
   if (was_connected) {
+    // The agent's leg goes first, so the offers the transfer makes find the caller waiting.
     auto agent_leg = call.agent_leg.leg;
     recorder_.agent_leg(call_id, call.agent, agent_leg->info(), call.agent_leg.started,
                         call.agent_leg.answered, "transferred");
@@ -688,8 +707,33 @@ Result<std::monostate, std::string> QueueService::transfer_to_queue(const std::s
     call.caller->stop_recording();
     call.caller->unbridge();
     agent_leg->hangup();
+    recorder_.queue_event(call_id, call.queue, call.agent, QueueEventType::transfer,
+                          "to_queue=" + queue + (agent ? " to_agent=" + *agent : ""));
     call.agent.clear();
     call.agent_leg = {};
+  } else {
+    recorder_.queue_event(call_id, call.queue, {}, QueueEventType::transfer,
+                          "to_queue=" + queue + (agent ? " to_agent=" + *agent : ""));
+  }
+  call.phase = Phase::waiting;
+  call.queue = queue;
+  recorder_.call_queued(call_id, queue);
+  const Duration hold_for_agent = std::chrono::seconds(30);
+  auto moved = with_router([&](Router& router) {
+    return router.transfer(call_id, queue, now(), agent, agent ? hold_for_agent : Duration{});
+  });
+  if (!moved) {
+    // Refused (full): the caller hears the overflow goodbye.
+    log_->info("call_id={} transfer to queue={} refused: {}", call_id, queue,
+               to_string(moved.error().error));
+    if (was_connected) {
+      call.overflow_target = moved.error().overflow_target;
+      finish(call, QueueOutcome::overflowed);
+      return std::monostate{};
+    }
+    call.queue = old_queue;  // still waiting where it was
+    recorder_.call_queued(call_id, old_queue);
+    return unexpected("queue " + queue + " refused the call: " + std::string(to_string(moved.error().error)));
   }
   if (call.phase != Phase::finished) {
     call.phase = Phase::waiting;

@@ -129,8 +129,11 @@ void Leg::arm_timer(std::chrono::milliseconds duration) {
 
 void Leg::hangup(LegEnd why) {
   if (ended()) return;
-  (void)session_.hangup();
+  // Ended first: the stack may report the session's end synchronously, and the reason
+  // recorded must be ours.
+  auto session = session_;
   on_ended(why);
+  (void)session.hangup();
 }
 
 void Leg::on_digit(char digit) {

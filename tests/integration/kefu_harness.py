@@ -105,6 +105,9 @@ class Kefu:
         return self.proc.returncode
 
     def cleanup(self):
+        if os.environ.get("KEFU_KEEP_TEST_DIRS"):  # for looking at logs and databases afterwards
+            print(f"kept {self.data_dir}")
+            return
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 

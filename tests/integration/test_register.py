@@ -1,35 +1,10 @@
 """REGISTER with digest authentication against the demo extensions 1001-1010: SIPp with the
 right and a wrong password, MD5 and SHA-256 by hand, unregister, and the brute-force throttle."""
-import hashlib
-import re
 import time
 import unittest
 
+from acd_peers import digest_header, parse_challenges
 from kefu_harness import KefuTestCase, SipSocket, header_of, sip_request, sipp, status_of
-
-
-def parse_challenges(message):
-    out = []
-    for line in message.decode(errors="replace").split("\r\n"):
-        name, _, value = line.partition(":")
-        if name.strip().lower() == "www-authenticate":
-            params = dict(re.findall(r'(\w+)="?([^",]*)"?', value))
-            out.append(params)
-    return out
-
-
-def digest_header(challenge, user, password, uri, method="REGISTER", nc=1, cnonce="0a4f113b"):
-    algo = challenge.get("algorithm", "MD5")
-    h = (lambda s: hashlib.sha256(s.encode()).hexdigest()) if algo.upper() == "SHA-256" else \
-        (lambda s: hashlib.md5(s.encode()).hexdigest())
-    ha1 = h(f"{user}:{challenge['realm']}:{password}")
-    ha2 = h(f"{method}:{uri}")
-    ncv = "%08x" % nc
-    resp = h(f"{ha1}:{challenge['nonce']}:{ncv}:{cnonce}:auth:{ha2}")
-    return (f'Authorization: Digest username="{user}", realm="{challenge["realm"]}", '
-            f'nonce="{challenge["nonce"]}", uri="{uri}", response="{resp}", algorithm={algo}, '
-            f'qop=auth, nc={ncv}, cnonce="{cnonce}"' +
-            (f', opaque="{challenge["opaque"]}"' if "opaque" in challenge else ""))
 
 
 class RegisterTest(KefuTestCase):
