@@ -67,6 +67,11 @@ int main(int argc, char** argv) {
   serve->add_option("--rtp-timeout", rtp_timeout_s, "Seconds without RTP before a call is ended (0 = off)")
       ->capture_default_str();
   serve->add_option("--answer-delay-ms", answer_delay_ms, "Demo: ring this long before answering");
+  int min_expires_s = 60;
+  serve->add_option("--registration-min-expires", min_expires_s,
+                    "Shortest registration accepted, seconds (shorter ones get 423)")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
   std::string digest_algorithms = "MD5";
   serve->add_option("--digest-algorithms", digest_algorithms,
                     "Digest algorithms offered to phones, preferred first (MD5, SHA-256)")
@@ -87,6 +92,7 @@ int main(int argc, char** argv) {
     options.media_port_max = static_cast<std::uint16_t>(hi);
     options.rtp_timeout = std::chrono::seconds(rtp_timeout_s);
     options.answer_delay = std::chrono::milliseconds(answer_delay_ms);
+    options.registration_min_expires = std::chrono::seconds(min_expires_s);
     options.digest_algorithms.clear();
     for (std::size_t start = 0; start <= digest_algorithms.size();) {
       auto comma = digest_algorithms.find(',', start);

@@ -23,7 +23,8 @@ struct ServeOptions {
   std::uint16_t media_port_max = 29999;
   unsigned media_threads = 0;  // 0 = cores - 1, at least 1
   std::chrono::seconds rtp_timeout{30};
-  std::chrono::milliseconds answer_delay{0};  // demo flow: ring this long before answering
+  std::chrono::milliseconds answer_delay{0};
+  std::chrono::seconds registration_min_expires{60};  // shorter registrations get 423  // demo flow: ring this long before answering
   // Digest algorithms offered in challenges, preferred first. MD5 alone by default: SIPp 3.6
   // answers only the first challenge and knows only MD5, and baresip 1.0 refuses a
   // registration whose challenges include SHA-256 at all.

@@ -30,11 +30,21 @@ sip::AuthConfig auth_config(const std::vector<std::string>& algorithms) {
 
 }  // namespace
 
+namespace {
+
+sip::RegistrarConfig registrar_config(std::chrono::seconds min_expires) {
+  sip::RegistrarConfig config;
+  config.min_expires = min_expires;
+  return config;
+}
+
+}  // namespace
+
 Registration::Registration(bool demo, const std::vector<std::string>& digest_algorithms,
-                           std::shared_ptr<spdlog::logger> log)
+                           std::chrono::seconds min_expires, std::shared_ptr<spdlog::logger> log)
     : credentials_(demo ? sip::demo_credentials() : sip::InMemoryCredentialStore{}),
       authenticator_(auth_config(digest_algorithms), std::string{}, credentials_, steady_now()),
-      registrar_(sip::RegistrarConfig{}, &authenticator_, steady_now()),
+      registrar_(registrar_config(min_expires), &authenticator_, steady_now()),
       log_(std::move(log)) {
   registrar_.set_listener([this](const sip::BindingEvent& event) {
     log_->info("binding {} user={} contact={} source={}:{}", sip::to_string(event.kind), event.user,

@@ -1,5 +1,6 @@
 #pragma once
 // Connects the SIP user agent's REGISTER hook to the registrar with digest authentication.
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -19,7 +20,7 @@ class Registration final : public sip::RegistrationHandler {
  public:
   // Throws std::invalid_argument for an unknown digest algorithm name.
   Registration(bool demo, const std::vector<std::string>& digest_algorithms,
-               std::shared_ptr<spdlog::logger> log);
+               std::chrono::seconds min_expires, std::shared_ptr<spdlog::logger> log);
   void on_register(sip::IncomingRequest request) override;
   void expire() { registrar_.remove_expired(); }
   const sip::Registrar& registrar() const { return registrar_; }

@@ -179,7 +179,8 @@ int run_server(const ServeOptions& options) {
 
   std::optional<Registration> registration;
   try {
-    registration.emplace(options.demo, options.digest_algorithms, logging.module("registrar"));
+    registration.emplace(options.demo, options.digest_algorithms, options.registration_min_expires,
+                         logging.module("registrar"));
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "kefu: --digest-algorithms: %s\n", e.what());
     return 2;
