@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
   serve->add_option("--sip-listen", sip_listen, "HOST:PORT for SIP over UDP and TCP (repeatable)");
   serve->add_option("--http-listen", http_listen, "HOST:PORT for HTTP (API, health, web app)")
       ->capture_default_str();
+  serve->add_option("--db", options.db,
+                    "Database: postgresql://user@host:port/name, or a SQLite file (default DATA_DIR/kefu.db)");
   serve->add_option("--config", options.config_file,
                     "Contact-center set-up (TOML: queues, agents, customers, service numbers)")
       ->check(CLI::ExistingFile);

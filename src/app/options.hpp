@@ -14,6 +14,8 @@ struct HostPort {
 
 struct ServeOptions {
   std::string data_dir = "var";
+  // `postgresql://user@host/db`, or a SQLite file; empty: <data_dir>/kefu.db.
+  std::string db;
   std::vector<HostPort> sip_listen;  // UDP and TCP on each; default 127.0.0.1:5060
   HostPort http_listen{"127.0.0.1", 8080};
   bool demo = false;

@@ -30,7 +30,7 @@
 #include "store/call_repository.hpp"
 #include "store/executor.hpp"
 #include "store/migrations.hpp"
-#include "store/sqlite_database.hpp"
+#include "store/open_database.hpp"
 #include "sip/stack/user_agent.hpp"
 #include "tts/tts_cache.hpp"
 
@@ -103,24 +103,28 @@ int run_server(const ServeOptions& options) {
   }
 
   // The database: migrate, then close what a crash left open, before any call is taken.
-  store::SqliteDatabase database(std::filesystem::path(options.data_dir) / "kefu.db");
+  std::unique_ptr<store::Database> database;
+  const std::string database_name =
+      options.db.empty() ? (std::filesystem::path(options.data_dir) / "kefu.db").string() : options.db;
   StoredIds stored_ids;
   try {
-    auto connection = database.connect();
+    database = store::open_database(database_name);
+    auto connection = database->connect();
     int applied = store::migrate(*connection);
     int interrupted = store::CallRecordRepository(*connection).close_interrupted_calls(
         std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
-    log->info("database file={} schema={} migrations_applied={} interrupted_calls_closed={}",
-              database.file().string(), store::schema_version(*connection), applied, interrupted);
+    log->info("database {} schema={} migrations_applied={} interrupted_calls_closed={}",
+              database->description(), store::schema_version(*connection), applied, interrupted);
     if (setup) stored_ids = store_setup(*connection, *setup);
     int recovered = recover_recordings(
         *connection, std::filesystem::path(options.data_dir) / "recordings", *log);
     if (recovered > 0) log->info("recordings recovered after a crash: {}", recovered);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "kefu: database %s: %s\n", database.file().c_str(), e.what());
+    std::fprintf(stderr, "kefu: database %s: %s\n",
+                 database ? database->description().c_str() : "(not opened)", e.what());
     return 1;
   }
-  store::StorageExecutor storage(database, [&io](std::function<void()> done) {
+  store::StorageExecutor storage(*database, [&io](std::function<void()> done) {
     boost::asio::post(io, std::move(done));
   });
   CallRecords call_records(io, storage, logging.module("records"));

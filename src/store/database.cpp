@@ -15,6 +15,13 @@ std::int64_t Row::int64(std::size_t i) const {
   throw StoreError(StoreErrorKind::bad_data, "column " + std::to_string(i) + " is not a number");
 }
 
+double Row::real(std::size_t i) const {
+  const Value& v = columns_.at(i);
+  if (const auto* d = std::get_if<double>(&v)) return *d;
+  if (const auto* n = std::get_if<std::int64_t>(&v)) return static_cast<double>(*n);
+  throw StoreError(StoreErrorKind::bad_data, "column " + std::to_string(i) + " is not a number");
+}
+
 std::string Row::text(std::size_t i) const {
   const Value& v = columns_.at(i);
   if (const auto* s = std::get_if<std::string>(&v)) return *s;
@@ -83,19 +90,36 @@ std::string to_postgres_placeholders(std::string_view sql) {
   std::string out;
   out.reserve(sql.size() + 16);
   int next = 1;
+  // A `?` is a parameter only in plain SQL, not in a quoted string or a comment (as in SQLite).
+  enum class In { code, quoted, line_comment, block_comment };
+  In in = In::code;
   char quote = 0;
-  for (char c : sql) {
-    if (quote != 0) {
-      if (c == quote) quote = 0;  // a doubled quote re-enters at once: same result
-      out.push_back(c);
-    } else if (c == '\'' || c == '"') {
-      quote = c;
-      out.push_back(c);
-    } else if (c == '?') {
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
+    const char following = i + 1 < sql.size() ? sql[i + 1] : '\0';
+    if (in == In::code && c == '?') {
       out.push_back('$');
       out.append(std::to_string(next++));
-    } else {
-      out.push_back(c);
+      continue;
+    }
+    out.push_back(c);
+    if (in == In::quoted) {
+      if (c == quote) in = In::code;  // a doubled quote re-enters at once: same result
+    } else if (in == In::line_comment) {
+      if (c == '\n') in = In::code;
+    } else if (in == In::block_comment) {
+      if (c == '*' && following == '/') {
+        out.push_back(following);
+        ++i;
+        in = In::code;
+      }
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      in = In::quoted;
+    } else if ((c == '-' && following == '-') || (c == '/' && following == '*')) {
+      out.push_back(following);
+      ++i;
+      in = c == '-' ? In::line_comment : In::block_comment;
     }
   }
   return out;

@@ -1,8 +1,8 @@
 #pragma once
-// The database abstraction. A `Database` knows how to open connections (SQLite file now,
-// PostgreSQL URL later); a `Connection` runs parameterised statements and transactions and is
-// used by one thread at a time. Repositories are written against `Connection` only, with
-// portable SQL: `?` placeholders (the PostgreSQL backend renumbers them to $1, $2… in
+// The database abstraction. A `Database` knows how to open connections (a SQLite file, or a
+// PostgreSQL server by URL: open_database.hpp); a `Connection` runs parameterised statements and
+// transactions and is used by one thread at a time. Repositories are written against `Connection`
+// only, with portable SQL: `?` placeholders (the PostgreSQL backend renumbers them to $1, $2… in
 // `to_postgres_placeholders`), `RETURNING`, `ON CONFLICT`, BIGINT milliseconds for times, TEXT
 // for enums. Schema differences (identity columns) live in `render_ddl` only.
 //
@@ -70,6 +70,7 @@ class Row {
   bool is_null(std::size_t i) const;
   std::int64_t int64(std::size_t i) const;  // throws bad_data on NULL or text
   std::string text(std::size_t i) const;    // NULL reads as ""
+  double real(std::size_t i) const;         // throws bad_data on NULL or text
   std::optional<std::int64_t> optional_int64(std::size_t i) const;
   Timestamp time(std::size_t i) const { return from_epoch_ms(int64(i)); }
   std::optional<Timestamp> optional_time(std::size_t i) const;
@@ -146,11 +147,13 @@ class Database {
  public:
   virtual ~Database() = default;
   virtual std::unique_ptr<Connection> connect() = 0;
+  // For logs and error messages: the file, or the URL without its password.
+  virtual std::string description() const = 0;
 };
 
 // Dialect differences in DDL, kept in one place: `{id_pk}` becomes the auto-numbered primary key.
 std::string render_ddl(std::string_view ddl, Dialect dialect);
-// `?` → `$1`, `$2`, … outside quoted strings (for the PostgreSQL backend).
+// `?` → `$1`, `$2`, … outside quoted strings and comments (for the PostgreSQL backend).
 std::string to_postgres_placeholders(std::string_view sql);
 
 }  // namespace kefu::store

@@ -153,10 +153,26 @@ constexpr std::array<Migration, 1> migrations{{
     {1, "acd: agents, skills, queues, customers, call records, events, recordings", schema_v1},
 }};
 
+// Serialises schema changes between processes, inside a write transaction. SQLite's write
+// transaction (BEGIN IMMEDIATE) already holds the database's one write lock; PostgreSQL's locks
+// rows, so two starts would both read version 0 and both create the tables. A transaction-scoped
+// advisory lock (released at COMMIT or ROLLBACK) gives the SQLite behaviour without serialising
+// ordinary writers.
+void lock_schema(Connection& connection) {
+  if (connection.dialect() == Dialect::postgresql) {
+    constexpr std::int64_t schema_lock_key = 0x6b65'6675'5343'484d;  // "kefuSCHM"
+    connection.query("SELECT pg_advisory_xact_lock(" + std::to_string(schema_lock_key) + ")");
+  }
+}
+
 void ensure_migrations_table(Connection& connection) {
+  // Under the lock too: on PostgreSQL, concurrent CREATE TABLE IF NOT EXISTS can still collide.
+  Transaction tx(connection, TransactionMode::write);
+  lock_schema(connection);
   connection.execute_script(
       "CREATE TABLE IF NOT EXISTS schema_migrations ("
       " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+  tx.commit();
 }
 
 int recorded_version(Connection& connection) {
@@ -185,6 +201,7 @@ int migrate(Connection& connection) {
     // The write lock is taken before the version is read, so two processes starting together
     // apply each migration once: the second sees the first's row and skips.
     Transaction tx(connection, TransactionMode::write);
+    lock_schema(connection);
     const int current = recorded_version(connection);
     if (current > latest_schema_version()) {
       throw StoreError(StoreErrorKind::schema_too_new,

@@ -31,6 +31,7 @@ class SqliteDatabase final : public Database {
   // on. Throws StoreError when the file cannot be opened or WAL cannot be enabled.
   std::unique_ptr<Connection> connect() override;
   const std::filesystem::path& file() const { return file_; }
+  std::string description() const override { return file_.string(); }
 
  private:
   std::filesystem::path file_;

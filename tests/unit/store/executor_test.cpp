@@ -61,8 +61,8 @@ class ExecutorTest : public test::StoreTest {
   FakeLoop loop_;
 };
 
-TEST_F(ExecutorTest, CompletionsArriveThroughThePosterOnTheCallersThread) {
-  StorageExecutor executor(database_, loop_.poster());
+TEST_P(ExecutorTest, CompletionsArriveThroughThePosterOnTheCallersThread) {
+  StorageExecutor executor(database(), loop_.poster());
   const auto caller = std::this_thread::get_id();
   std::thread::id job_thread;
   std::thread::id completion_thread;
@@ -83,8 +83,8 @@ TEST_F(ExecutorTest, CompletionsArriveThroughThePosterOnTheCallersThread) {
   EXPECT_EQ(completion_thread, caller);
 }
 
-TEST_F(ExecutorTest, FailuresAreValuesAndVoidJobsWork) {
-  StorageExecutor executor(database_, loop_.poster());
+TEST_P(ExecutorTest, FailuresAreValuesAndVoidJobsWork) {
+  StorageExecutor executor(database(), loop_.poster());
   std::optional<StoreFailure> failure;
   bool void_done = false;
   CallRecord r;
@@ -101,8 +101,8 @@ TEST_F(ExecutorTest, FailuresAreValuesAndVoidJobsWork) {
   EXPECT_FALSE(failure->message.empty());
 }
 
-TEST_F(ExecutorTest, MoveOnlyJobsAndCompletions) {
-  StorageExecutor executor(database_, loop_.poster());
+TEST_P(ExecutorTest, MoveOnlyJobsAndCompletions) {
+  StorageExecutor executor(database(), loop_.poster());
   auto name = std::make_unique<std::string>("billing");
   auto tag = std::make_unique<int>(7);
   std::optional<SkillId> id;
@@ -116,9 +116,9 @@ TEST_F(ExecutorTest, MoveOnlyJobsAndCompletions) {
   EXPECT_EQ(seen_tag, 7);
 }
 
-TEST_F(ExecutorTest, EventsAreGroupCommittedBeforeLaterJobs) {
+TEST_P(ExecutorTest, EventsAreGroupCommittedBeforeLaterJobs) {
   const AgentId agent = make_agent();
-  StorageExecutor executor(database_, loop_.poster());
+  StorageExecutor executor(database(), loop_.poster());
   constexpr int count = 500;
   for (int i = 0; i < count; ++i) {
     executor.append(QueueEvent{"call-" + std::to_string(i % 10), std::nullopt, agent,
@@ -140,9 +140,9 @@ TEST_F(ExecutorTest, EventsAreGroupCommittedBeforeLaterJobs) {
   EXPECT_EQ(executor.failed_events(), 0u);
 }
 
-TEST_F(ExecutorTest, ABadEventDoesNotLoseTheRestOfItsBatch) {
+TEST_P(ExecutorTest, ABadEventDoesNotLoseTheRestOfItsBatch) {
   const AgentId agent = make_agent();
-  StorageExecutor executor(database_, loop_.poster());
+  StorageExecutor executor(database(), loop_.poster());
   executor.append(AgentStateChange{agent, AgentState::ready, "", at_ms(1)});
   executor.append(AgentStateChange{AgentId{999}, AgentState::ready, "", at_ms(2)});  // no agent
   executor.append(AgentStateChange{agent, AgentState::on_call, "", at_ms(3)});
@@ -151,12 +151,12 @@ TEST_F(ExecutorTest, ABadEventDoesNotLoseTheRestOfItsBatch) {
   EXPECT_EQ(AgentStateLog(db()).for_agent(agent, at_ms(0)).size(), 2u);
 }
 
-TEST_F(ExecutorTest, DestructorWritesEverythingQueued) {
+TEST_P(ExecutorTest, DestructorWritesEverythingQueued) {
   const AgentId agent = make_agent();
   std::atomic<int> completions_posted{0};  // the poster is called from every storage thread
   {
     StorageExecutor executor(
-        database_, [&](std::function<void()>) { ++completions_posted; }, 2);
+        database(), [&](std::function<void()>) { ++completions_posted; }, 2);
     for (int i = 0; i < 50; ++i) {
       CallRecord r;
       r.call_id = "call-" + std::to_string(i);
@@ -170,6 +170,9 @@ TEST_F(ExecutorTest, DestructorWritesEverythingQueued) {
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM call_records")->int64(0), 50);
   EXPECT_EQ(AgentStateLog(db()).for_agent(agent, at_ms(0)).size(), 50u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, ExecutorTest, ::testing::Values(test::Backend::sqlite));
+INSTANTIATE_TEST_SUITE_P(Postgres, ExecutorTest, ::testing::Values(test::Backend::postgresql));
 
 }  // namespace
 }  // namespace kefu::store
