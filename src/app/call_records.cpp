@@ -163,6 +163,8 @@ void CallRecords::call_queued(const std::string& call_id, const std::string& que
   progress.queued = true;
   progress.connected = false;
   if (auto q = queue_ids_.find(queue); q != queue_ids_.end()) found->second.queue = q->second;
+  pending_.push_back({Write::Kind::update, found->second, {}, {}});  // a crash keeps the queue
+  schedule_flush();
 }
 
 void CallRecords::call_offered(const std::string& call_id) {
@@ -177,6 +179,9 @@ void CallRecords::call_connected(const std::string& call_id, const std::string& 
   progress.connected = true;
   if (!found->second.answered) found->second.answered = now_ms();  // the first agent's answer
   if (auto a = agent_ids_.find(agent); a != agent_ids_.end()) found->second.agent = a->second;
+  // Stored now, not only at the end: a call cut by a crash still shows who had it and when.
+  pending_.push_back({Write::Kind::update, found->second, {}, {}});
+  schedule_flush();
 }
 
 void CallRecords::call_hold(const std::string& call_id, call::Hold hold) {
