@@ -371,8 +371,8 @@ class Caller(SippProcess):
     """A SIPp caller to `number` from `caller`, hanging up after hold_ms (from the 200)."""
 
     def __init__(self, kefu, number, hold_ms, caller="13900000001", rtp_stream=None,
-                 wait_for_bye=False, timeout=60):
+                 wait_for_bye=False, timeout=60, sip_port=None):
         text = agent_hangs_up_caller_scenario(caller) if wait_for_bye else \
             caller_scenario(hold_ms, rtp_stream, caller)
         super().__init__([f"127.0.0.1:{kefu.sip_port}", "-s", number, "-t", "u1"], text,
-                         timeout=timeout)
+                         timeout=timeout, sip_port=sip_port)

@@ -5,6 +5,7 @@ the order of tests does not matter."""
 import json
 import math
 import os
+import socket
 import sqlite3
 import struct
 import subprocess
@@ -15,8 +16,10 @@ import urllib.error
 import urllib.request
 import wave
 
-from kefu_harness import Kefu, KefuTestCase
+from kefu_harness import (Kefu, KefuTestCase, RtpPeer, SipSocket, free_port, header_of, place_call,
+                          sip_request, status_of)
 from acd_peers import AgentPhone, Caller, register_phone, unregister_phone
+from test_baresip import netstring, write_voice
 
 QUEUES = {
     # name: (route number, extra settings)
@@ -35,6 +38,8 @@ QUEUES = {
     "rec": ("4311", 'recording = "all"'),
     "cdr": ("4312", 'recording = "all"'),
     "skilled": ("4313", 'required_skills = { billing = 7 }'),
+    "menu": ("4314", ""),
+    "hold": ("4315", ""),
 }
 
 AGENTS = {
@@ -54,13 +59,16 @@ AGENTS = {
     "2013": (["xfer_b"], ""),
     "2014": (["rec"], ""),
     "2015": (["cdr"], ""),
+    "2016": (["menu"], ""),
+    "2017": (["presence"], ""),
+    "2018": (["hold"], ""),
 }
 
 VIP_NUMBER = "13900000099"
 
 
 def acd_config():
-    parts = []
+    parts = ['menu_queue = "menu"\n']
     for name, (number, extra) in QUEUES.items():
         defaults = {"wrap_up_s": 0, "ring_timeout_s": 10, "max_wait_s": 120, "announce_interval_s": 0,
                     "last_agent_days": 0, "offer_overflow_on_long_wait": "false"}
@@ -401,6 +409,134 @@ class AcdTest(KefuTestCase):
         self.assertAlmostEqual(call[7], sipp_wait_ms, delta=100, msg=f"wait {call[7]} vs SIPp {sipp_wait_ms}")
         self.assertAlmostEqual(call[4] - call[3], (invite - caller_200).total_seconds() * 1000, delta=100)
         unregister_phone(self.kefu, "2015", "demo2015", agent.port)
+
+    def test_demo_menu_zero_reaches_an_agent(self):
+        agent = AgentPhone(self.kefu, "2016", ring_ms=100, talk_ms=1500)
+        sock, peer = SipSocket(self.kefu), RtpPeer()
+        try:
+            invite, ok = place_call(self.kefu, sock, peer, number="4000")
+            self.assertIsNotNone(ok)
+            peer.receive(1.0, stop_after=20)  # the greeting is playing: kefu's RTP address is known
+            peer.send_digit("0")
+            self.assertTrue(self.kefu.wait_log("queue=menu", timeout=5), "0 at the menu queues the caller")
+            # The agent answers, talks 1.5 s and hangs up: kefu ends the caller's call too.
+            deadline, bye = time.time() + 15, None
+            while time.time() < deadline and bye is None:
+                m = sock.recv_message(timeout=1)
+                if m and m.startswith(b"BYE "):
+                    bye = m
+            self.assertIsNotNone(bye, "the caller gets kefu's BYE when the agent hangs up")
+            sock.send(("SIP/2.0 200 OK\r\n" + "\r\n".join(
+                l for l in bye.decode().split("\r\n") if l.split(":")[0].lower() in
+                ("via", "from", "to", "call-id", "cseq")) + "\r\nContent-Length: 0\r\n\r\n").encode())
+            self.assert_sipp_ok(agent)
+            call = self.finished_calls("menu", 1)[0]
+            self.assertEqual((call[10], self.agent_number(call[11])), ("answered", "2016"))
+            self.assertEqual(self.rows("SELECT dialed_number FROM call_records WHERE call_id = ?",
+                                       call[0])[0][0], "4000")
+        finally:
+            sock.close()
+            peer.close()
+            unregister_phone(self.kefu, "2016", "demo2016", agent.port)
+
+    def feature_code(self, code, port):
+        caller = Caller(self.kefu, code, 0, caller="2017", wait_for_bye=True, sip_port=port)
+        return caller.wait()[0]
+
+    def test_feature_codes_from_the_agents_phone(self):
+        port = free_port(both=True)
+        self.assertEqual(register_phone(self.kefu, "2017", "demo2017", port), 200)
+        self.assertTrue(self.wait_state("2017", "ready", 3))
+        self.assertEqual(self.feature_code("*24", port), 0)
+        self.assertEqual((self.agent_state("2017")["state"], self.agent_state("2017")["reason"]),
+                         ("not_ready", "phone"))
+        self.assertEqual(self.feature_code("*23", port), 0)
+        self.assertEqual(self.agent_state("2017")["state"], "ready")
+        self.assertEqual(self.feature_code("*22", port), 0)
+        self.assertEqual(self.agent_state("2017")["state"], "logged_out")
+        self.assertEqual(self.feature_code("*21", port), 0)
+        self.assertEqual(self.agent_state("2017")["state"], "ready")
+        # From anywhere but the agent's registered phone the code is refused (480).
+        self.assertNotEqual(self.feature_code("*22", free_port(both=True)), 0)
+        self.assertTrue(self.kefu.wait_log("feature code refused: extension=2017", timeout=3))
+        self.assertEqual(self.agent_state("2017")["state"], "ready")
+        unregister_phone(self.kefu, "2017", "demo2017", port)
+
+    def test_baresip_agent_puts_the_caller_on_hold_with_music(self):
+        work = tempfile.mkdtemp(prefix="kefu-baresip-agent-")
+        ctrl_port, sip_port, rtp = free_port(socket.SOCK_STREAM), free_port(both=True), free_port()
+        write_voice(os.path.join(work, "voice.wav"), frequency=1400)
+        with open(os.path.join(work, "config"), "w") as f:
+            f.write(f"""sip_listen 127.0.0.1:{sip_port}
+audio_source aufile,{work}/voice.wav
+audio_player aufile,{work}/heard.wav
+module_path /usr/lib/baresip/modules
+module g711.so
+module aufile.so
+module_app account.so
+module_app menu.so
+module_app ctrl_tcp.so
+ctrl_tcp_listen 127.0.0.1:{ctrl_port}
+rtp_ports {rtp}-{rtp + 20}
+""")
+        with open(os.path.join(work, "accounts"), "w") as f:
+            f.write(f"<sip:2018@127.0.0.1:{self.kefu.sip_port}>;auth_pass=demo2018;answermode=auto;regint=60\n")
+        phone = subprocess.Popen(["baresip", "-f", work, "-t", "60"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, cwd=work)
+        sock, peer = SipSocket(self.kefu), RtpPeer()
+        try:
+            self.assertTrue(self.wait_state("2018", "ready", 20), "baresip registers: presence logs in")
+            invite, ok = place_call(self.kefu, sock, peer, number="4315")
+            self.assertIsNotNone(ok)
+            self.assertTrue(self.wait_state("2018", "on_call", 10), "baresip answers automatically")
+            ctrl = socket.create_connection(("127.0.0.1", ctrl_port), timeout=5)
+            peer.receive(6.0)  # the agent's ID announcement, then the agent's voice (1400 Hz)
+            talk = len(peer.packets)
+            ctrl.sendall(netstring({"command": "hold", "params": "", "token": "hold"}))
+            self.assertTrue(self.kefu.wait_log("hold=on", timeout=5), "baresip's re-INVITE puts the call on hold")
+            held_from = len(peer.packets)
+            peer.receive(2.0)
+            held_to = len(peer.packets)
+            ctrl.sendall(netstring({"command": "resume", "params": "", "token": "resume"}))
+            self.assertTrue(self.kefu.wait_log("hold=off", timeout=5))
+            resumed_from = len(peer.packets)
+            peer.receive(1.5)
+
+            def tone_share(first, last):
+                samples = [ulaw for p in peer.packets[first:last] if p[1] == 0 for ulaw in p[5]]
+                from kefu_harness import ulaw_to_linear
+                linear = [ulaw_to_linear(b) for b in samples]
+                frames = [linear[i:i + 800] for i in range(0, len(linear) - 800, 800)]
+                voiced = [f for f in frames if sum(x * x for x in f) / len(f) > 100 ** 2]
+                if not voiced:
+                    return 0.0, 0
+                share = sum(1 for f in voiced if goertzel_power(f, 1400) > 0.5 * sum(x * x for x in f) * len(f) / 2)
+                return share / len(voiced), len(voiced)
+
+            before, n_before = tone_share(talk - 50, talk)
+            held, n_held = tone_share(held_from + 10, held_to)
+            after, n_after = tone_share(resumed_from + 10, len(peer.packets))
+            self.assertGreater(before, 0.8, f"the agent's voice reaches the caller ({n_before} frames)")
+            self.assertGreater(n_held, 10, "music plays while on hold")
+            self.assertLess(held, 0.2, "on hold the caller hears music, not the agent")
+            self.assertGreater(after, 0.8, "after resume the agent is heard again")
+            uri = f"sip:4315@127.0.0.1:{self.kefu.sip_port}"
+            sock.send(sip_request("BYE", uri, sock.port, call_id=header_of(invite, "Call-ID"),
+                                  from_tag=header_of(invite, "From").split("tag=")[1],
+                                  to_tag=header_of(ok, "To").split("tag=")[1], cseq=2))
+            call = self.finished_calls("hold", 1)[0]
+            self.assertAlmostEqual(call[9], 2000, delta=500, msg=f"hold_ms {call[9]}")
+            ctrl.close()
+        finally:
+            sock.close()
+            peer.close()
+            phone.terminate()
+            try:
+                phone.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                phone.kill()
+                phone.wait()
+            phone.stdout.close()
 
 
 if __name__ == "__main__":

@@ -32,13 +32,13 @@ def wav_rms(path):
     return math.sqrt(sum(s * s for s in samples) / len(samples))
 
 
-def write_voice(path, seconds=20):
-    """A 440 Hz tone as what the phone 'says' (8 kHz mono 16-bit)."""
+def write_voice(path, seconds=20, frequency=440):
+    """A tone as what the phone 'says' (8 kHz mono 16-bit)."""
     with wave.open(path, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(8000)
-        w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / 8000)))
+        w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * frequency * i / 8000)))
                                for i in range(8000 * seconds)))
 
 
