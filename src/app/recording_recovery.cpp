@@ -3,6 +3,7 @@
 #include <cstring>
 #include <fstream>
 #include <set>
+#include <vector>
 
 #include "store/recording_repository.hpp"
 
@@ -97,23 +98,29 @@ int recover_recordings(store::Connection& connection, const std::filesystem::pat
   // A file whose row never reached the database (a crash within the first moments).
   std::error_code ec;
   if (!std::filesystem::is_directory(recordings_dir, ec)) return recovered;
+  // Listed first: renaming while iterating a directory may skip or repeat entries.
+  std::vector<std::filesystem::path> orphans;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(recordings_dir, ec)) {
-    if (!entry.is_regular_file() || entry.path().extension() != ".part") continue;
-    std::filesystem::path final_path = entry.path();
+    if (entry.is_regular_file() && entry.path().extension() == ".part") orphans.push_back(entry.path());
+  }
+  for (const auto& part : orphans) {
+    std::filesystem::path final_path = part;
     final_path.replace_extension();  // drop ".part"
     if (known.contains(final_path.string())) continue;
-    auto duration = repair_wav(entry.path());
+    std::error_code time_error;
+    const auto written = std::filesystem::last_write_time(part, time_error);
+    auto duration = repair_wav(part);
     std::error_code rename_error;
-    if (duration) std::filesystem::rename(entry.path(), final_path, rename_error);
+    if (duration) std::filesystem::rename(part, final_path, rename_error);
     if (!duration || rename_error) {
-      log.error("unreadable recording left by a crash file={}", entry.path().string());
+      log.error("unreadable recording left by a crash file={}", part.string());
       continue;
     }
     store::Recording row;
     row.call_id = final_path.stem().string();
     row.file_path = final_path.string();
     row.started = std::chrono::time_point_cast<std::chrono::milliseconds>(
-        std::chrono::file_clock::to_sys(entry.last_write_time()));
+        time_error ? std::chrono::system_clock::now() : std::chrono::file_clock::to_sys(written));
     row.state = store::RecordingState::writing;
     auto id = recordings.create(row);
     recordings.finish(id, store::RecordingState::complete, *duration);
