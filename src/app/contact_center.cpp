@@ -56,7 +56,10 @@ std::chrono::milliseconds ms(acd::Duration d) {
 double seconds_of(acd::Duration d) { return static_cast<double>(ms(d).count()) / 1000.0; }
 
 api::HttpResponse json_response(unsigned status, const json& body) {
-  return {status, "application/json", body.dump()};
+  api::HttpResponse response;
+  response.status = status;
+  response.body = body.dump();
+  return response;
 }
 
 api::HttpResponse error_response(unsigned status, std::string_view code, const std::string& message,

@@ -224,10 +224,15 @@ int run_server(const ServeOptions& options) {
 
   api::HttpServer http(io, logging.module("http"));
   http.route("GET", "/healthz", [](const api::HttpRequest&) {
-    return api::HttpResponse{200, "application/json", R"({"status":"ok"})"};
+    api::HttpResponse response;
+    response.body = R"({"status":"ok"})";
+    return response;
   });
   http.route("GET", "/metrics", [&](const api::HttpRequest&) {
-    return api::HttpResponse{200, "text/plain; version=0.0.4", render_metrics(user_agent, media, *calls)};
+    api::HttpResponse response;
+    response.content_type = "text/plain; version=0.0.4";
+    response.body = render_metrics(user_agent, media, *calls);
+    return response;
   });
   if (contact_center) contact_center->add_http_routes(http);
   auto http_port = http.listen(options.http_listen.host, options.http_listen.port);
