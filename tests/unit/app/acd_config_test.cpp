@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include "app/acd_config.hpp"
 #include "demo/demo_setup.hpp"
 
@@ -48,6 +50,8 @@ struct BadCase {
   const char* text;
   const char* expected;  // part of the error message
 };
+
+void PrintTo(const BadCase& c, std::ostream* out) { *out << c.expected; }
 
 class AcdConfigErrors : public ::testing::TestWithParam<BadCase> {};
 
