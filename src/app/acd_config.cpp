@@ -273,19 +273,4 @@ Result<AcdSetup, std::string> load_acd_setup(const std::string& path) {
   return parse_acd_setup(text.str(), path);
 }
 
-std::string to_e164(std::string_view number, std::string_view default_country_code) {
-  std::string digits;
-  const bool plus = !number.empty() && number.front() == '+';
-  for (char c : number) {
-    if (std::isdigit(static_cast<unsigned char>(c))) digits.push_back(c);
-  }
-  if (digits.empty()) return std::string(number);
-  if (plus) return "+" + digits;
-  if (digits.starts_with("00")) return "+" + digits.substr(2);
-  if (digits.starts_with("0")) return "+" + std::string(default_country_code) + digits.substr(1);
-  if (digits.size() == 11 && digits.front() == '1') return "+" + std::string(default_country_code) + digits;
-  if (digits.starts_with(default_country_code) && digits.size() >= 12) return "+" + digits;
-  return digits;  // an extension or short number: left as it is
-}
-
 }  // namespace kefu::app

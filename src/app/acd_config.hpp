@@ -19,7 +19,7 @@ struct AgentAccount {
 struct CustomerSeed {
   std::string name;
   int vip_tier = 0;
-  std::vector<std::string> phones;  // as written; normalised to E.164 when stored
+  std::vector<std::string> phones;  // as written; normalised to E.164 when stored (crm)
 };
 
 struct ServiceRoute {
@@ -39,9 +39,5 @@ struct AcdSetup {
 // ("queue[1] 'sales': strategy: unknown value 'fastest'").
 Result<AcdSetup, std::string> parse_acd_setup(std::string_view toml_text, std::string_view source);
 Result<AcdSetup, std::string> load_acd_setup(const std::string& path);
-
-// "020-8333 1234", "+86 20 83331234", "13912345678" -> "+862083331234", "+8613912345678".
-// Mainland China numbering by default (the CRM issue replaces this with libphonenumber).
-std::string to_e164(std::string_view number, std::string_view default_country_code = "86");
 
 }  // namespace kefu::app

@@ -8,7 +8,8 @@
 #include "call/waiter.hpp"
 #include "store/agent_repository.hpp"
 #include "store/call_repository.hpp"
-#include "store/customer_repository.hpp"
+#include "crm/customer_service.hpp"
+#include "crm/phone_numbers.hpp"
 #include "store/database.hpp"
 #include "store/executor.hpp"
 #include "store/queue_repository.hpp"
@@ -107,13 +108,14 @@ Result<json, std::string> parse_body(const std::string& body) {
 
 }  // namespace
 
-StoredIds store_setup(store::Connection& connection, const AcdSetup& setup) {
+StoredIds store_setup(store::Connection& connection, const AcdSetup& setup,
+                      const crm::PhoneNumbers& numbers) {
   StoredIds ids;
   store::Transaction transaction(connection);
   store::SkillRepository skills(connection);
   store::QueueRepository queues(connection);
   store::AgentRepository agents(connection);
-  store::CustomerRepository customers(connection);
+  crm::CustomerService customers(connection, numbers);
   auto skill_id = [&](const std::string& name) {
     if (auto found = skills.find_by_name(name)) return found->id;
     return skills.create(name);
@@ -166,21 +168,22 @@ StoredIds store_setup(store::Connection& connection, const AcdSetup& setup) {
       queues.set_member(ids.queues.at(queue), row.id, penalty);
   }
   for (const auto& seed : setup.customers) {
-    store::Customer customer;
+    crm::Customer customer;
     customer.name = seed.name;
     customer.vip_tier = seed.vip_tier;
-    for (const auto& phone : seed.phones) customer.phones.push_back(to_e164(phone));
-    // Known by their first number: a restart updates the customer instead of adding another.
-    auto existing = customer.phones.empty() ? std::vector<store::Customer>{}
-                                            : customers.find_by_phone(customer.phones.front());
-    auto same = std::find_if(existing.begin(), existing.end(),
-                             [&](const store::Customer& c) { return c.name == customer.name; });
-    if (same != existing.end()) {
-      customer.id = same->id;
-      customers.update(customer);
-    } else {
-      customers.create(customer);
+    for (const auto& phone : seed.phones) customer.phones.push_back({phone, {}, {}});
+    // Known by their first number and name: a restart updates the customer instead of adding one.
+    std::vector<crm::Customer> existing;
+    if (!seed.phones.empty()) {
+      auto found = customers.find_by_phone(seed.phones.front());
+      if (!found) throw std::runtime_error("customer '" + seed.name + "': " + found.error());
+      existing = std::move(*found);
     }
+    auto same = std::find_if(existing.begin(), existing.end(),
+                             [&](const crm::Customer& c) { return c.name == customer.name; });
+    auto stored = same != existing.end() ? (customer.id = same->id, customers.update(customer))
+                                         : customers.create(customer);
+    if (!stored) throw std::runtime_error("customer '" + seed.name + "': " + stored.error());
   }
   transaction.commit();
   return ids;
@@ -189,14 +192,15 @@ StoredIds store_setup(store::Connection& connection, const AcdSetup& setup) {
 ContactCenter::ContactCenter(boost::asio::io_context& io, call::CallManager& calls,
                              Registration& registration, store::StorageExecutor& storage,
                              CallRecords& records, const acd::QueuePrompts& prompts,
-                             const AcdSetup& setup, std::filesystem::path data_dir,
-                             std::shared_ptr<spdlog::logger> log)
+                             const AcdSetup& setup, const crm::PhoneNumbers& numbers,
+                             std::filesystem::path data_dir, std::shared_ptr<spdlog::logger> log)
     : io_(io),
       registration_(registration),
       storage_(storage),
       records_(records),
       prompts_(prompts),
       setup_(setup),
+      numbers_(numbers),
       log_(std::move(log)) {
   acd::QueueServiceConfig config;
   config.recordings_dir = data_dir / "recordings";
@@ -242,11 +246,14 @@ boost::asio::awaitable<acd::CallerProfile> ContactCenter::look_up_caller(std::st
   const auto since = std::chrono::time_point_cast<std::chrono::milliseconds>(
       std::chrono::system_clock::now() - std::chrono::days(std::max(0, last_agent_days)));
   storage_.post(
-      [caller, since, last_agent_days](store::Connection& connection) {
+      [caller, since, last_agent_days, &numbers = numbers_](store::Connection& connection) {
         Found found;
-        store::CustomerRepository customers(connection);
-        auto matches = customers.find_by_phone(to_e164(caller));
-        if (!matches.empty()) found.vip_tier = matches.front().vip_tier;
+        crm::CustomerService customers(connection, numbers);
+        // Not a valid number (an extension, "anonymous"): no customer, no VIP tier.
+        auto matches = customers.find_by_phone(caller);
+        if (matches) {
+          for (const auto& customer : *matches) found.vip_tier = std::max(found.vip_tier, customer.vip_tier);
+        }
         if (last_agent_days > 0)
           found.last_agent = store::CallRecordRepository(connection).last_agent_for(caller, since);
         return found;

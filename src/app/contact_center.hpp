@@ -19,6 +19,9 @@
 namespace kefu::api {
 class HttpServer;
 }
+namespace kefu::crm {
+class PhoneNumbers;
+}
 namespace kefu::store {
 class Connection;
 class StorageExecutor;
@@ -37,7 +40,10 @@ struct StoredIds {
 // Writes the set-up's skills, queues, agents, memberships and customers into the store (insert
 // or update by name/number; nothing is deleted: history keeps pointing at old rows). Blocking:
 // call at start, before serving.
-StoredIds store_setup(store::Connection& connection, const AcdSetup& setup);
+// Customers' numbers in any spelling are normalised to E.164 (an invalid one is an error naming
+// the customer). Throws std::runtime_error or store::StoreError.
+StoredIds store_setup(store::Connection& connection, const AcdSetup& setup,
+                      const crm::PhoneNumbers& numbers);
 
 class ContactCenter {
  public:
@@ -45,7 +51,8 @@ class ContactCenter {
   ContactCenter(boost::asio::io_context& io, call::CallManager& calls, Registration& registration,
                 store::StorageExecutor& storage, CallRecords& records,
                 const acd::QueuePrompts& prompts, const AcdSetup& setup,
-                std::filesystem::path data_dir, std::shared_ptr<spdlog::logger> log);
+                const crm::PhoneNumbers& numbers, std::filesystem::path data_dir,
+                std::shared_ptr<spdlog::logger> log);
 
   acd::QueueService& queues() { return *queues_; }
   // The demo menu's "0".
@@ -64,6 +71,7 @@ class ContactCenter {
   CallRecords& records_;
   const acd::QueuePrompts& prompts_;
   AcdSetup setup_;
+  const crm::PhoneNumbers& numbers_;
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<acd::QueueService> queues_;
 };

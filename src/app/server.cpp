@@ -1,5 +1,6 @@
 #include "app/server.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -19,6 +20,8 @@
 #include "app/call_records.hpp"
 #include "app/contact_center.hpp"
 #include "app/recording_recovery.hpp"
+#include "crm/crm_schema.hpp"
+#include "crm/phone_numbers.hpp"
 #include "demo/demo_setup.hpp"
 #include "app/logging.hpp"
 #include "app/metrics.hpp"
@@ -102,6 +105,8 @@ int run_server(const ServeOptions& options) {
     setup = std::move(*loaded);
   }
 
+  crm::PhoneNumbers phone_numbers;
+
   // The database: migrate, then close what a crash left open, before any call is taken.
   std::unique_ptr<store::Database> database;
   const std::string database_name =
@@ -110,12 +115,13 @@ int run_server(const ServeOptions& options) {
   try {
     database = store::open_database(database_name);
     auto connection = database->connect();
-    int applied = store::migrate(*connection);
+    const std::array extra_migrations{crm::crm_migration()};
+    int applied = store::migrate(*connection, extra_migrations);
     int interrupted = store::CallRecordRepository(*connection).close_interrupted_calls(
         std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
     log->info("database {} schema={} migrations_applied={} interrupted_calls_closed={}",
               database->description(), store::schema_version(*connection), applied, interrupted);
-    if (setup) stored_ids = store_setup(*connection, *setup);
+    if (setup) stored_ids = store_setup(*connection, *setup, phone_numbers);
     int recovered = recover_recordings(
         *connection, std::filesystem::path(options.data_dir) / "recordings", *log);
     if (recovered > 0) log->info("recordings recovered after a crash: {}", recovered);
@@ -202,7 +208,8 @@ int run_server(const ServeOptions& options) {
   if (setup) {
     try {
       contact_center.emplace(io, *calls, *registration, storage, call_records, *queue_prompts, *setup,
-                             std::filesystem::path(options.data_dir), logging.module("acd"));
+                             phone_numbers, std::filesystem::path(options.data_dir),
+                             logging.module("acd"));
     } catch (const std::exception& e) {
       std::fprintf(stderr, "kefu: %s\n", e.what());
       return 2;

@@ -1,8 +1,10 @@
 #include "store/migrations.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -185,8 +187,8 @@ int recorded_version(Connection& connection) {
 std::span<const Migration> known_migrations() {
   return migrations;
 }
-int latest_schema_version() {
-  return migrations.back().version;
+int latest_schema_version(std::span<const Migration> extra) {
+  return extra.empty() ? migrations.back().version : std::max(migrations.back().version, extra.back().version);
 }
 
 int schema_version(Connection& connection) {
@@ -194,20 +196,31 @@ int schema_version(Connection& connection) {
   return recorded_version(connection);
 }
 
-int migrate(Connection& connection) {
+int migrate(Connection& connection, std::span<const Migration> extra) {
   ensure_migrations_table(connection);
+  std::vector<Migration> all(migrations.begin(), migrations.end());
+  for (const Migration& migration : extra) {
+    if (migration.version <= all.back().version) {
+      throw StoreError(StoreErrorKind::other, "migration " + std::to_string(migration.version) + " (" +
+                                                  std::string(migration.name) +
+                                                  ") does not follow version " +
+                                                  std::to_string(all.back().version));
+    }
+    all.push_back(migration);
+  }
+  const int latest = all.back().version;
   int applied = 0;
-  for (const Migration& migration : migrations) {
+  for (const Migration& migration : all) {
     // The write lock is taken before the version is read, so two processes starting together
     // apply each migration once: the second sees the first's row and skips.
     Transaction tx(connection, TransactionMode::write);
     lock_schema(connection);
     const int current = recorded_version(connection);
-    if (current > latest_schema_version()) {
+    if (current > latest) {
       throw StoreError(StoreErrorKind::schema_too_new,
                        "database schema version " + std::to_string(current) +
-                           " is newer than this kefu knows (" +
-                           std::to_string(latest_schema_version()) + "); upgrade kefu");
+                           " is newer than this kefu knows (" + std::to_string(latest) +
+                           "); upgrade kefu");
     }
     if (migration.version <= current) continue;
     connection.execute_script(render_ddl(migration.ddl, connection.dialect()));

@@ -15,7 +15,9 @@ struct Migration {
 };
 
 std::span<const Migration> known_migrations();
-int latest_schema_version();
+// Modules above the store (crm, auth) bring their own numbered migrations; the app passes them
+// here. Versions continue the store's own (which are 1 …) and must increase along the list.
+int latest_schema_version(std::span<const Migration> extra = {});
 
 // The version recorded in the database (0 for an empty database).
 int schema_version(Connection& connection);
@@ -24,6 +26,6 @@ int schema_version(Connection& connection);
 // from several processes at once. Throws StoreError{schema_too_new} when the database was
 // migrated by a newer kefu (this binary would misread it), without touching anything.
 // Returns how many migrations were applied.
-int migrate(Connection& connection);
+int migrate(Connection& connection, std::span<const Migration> extra = {});
 
 }  // namespace kefu::store

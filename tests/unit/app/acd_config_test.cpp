@@ -80,14 +80,5 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"[[route]]\nnumber = \"1\"\nqueue = \"x\"\n", "route[0]: queue: no queue named 'x'"},
         BadCase{"[[queue]\n", "bad.toml:1:"}));
 
-TEST(ToE164, MainlandChinaSpellingsMeetInOneForm) {
-  EXPECT_EQ(to_e164("020-8333 1234"), "+862083331234");
-  EXPECT_EQ(to_e164("+86 20 83331234"), "+862083331234");
-  EXPECT_EQ(to_e164("02083331234"), "+862083331234");
-  EXPECT_EQ(to_e164("13912345678"), "+8613912345678");
-  EXPECT_EQ(to_e164("008613912345678"), "+8613912345678");
-  EXPECT_EQ(to_e164("1001"), "1001");  // an extension stays what it is
-}
-
 }  // namespace
 }  // namespace kefu::app

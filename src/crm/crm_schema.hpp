@@ -1,0 +1,19 @@
+#pragma once
+// Schema version 2, the CRM's tables. Kept here beside the code that uses them; the app hands
+// crm_migration() to store::migrate(), which runs it as version 2 after schema v1, which already
+// has `customers(id, name, vip_tier)` and `customer_phones(customer_id, e164)`.
+#include <string_view>
+
+#include "store/migrations.hpp"
+
+namespace kefu::crm {
+
+// Portable DDL for store::render_ddl (`{id_pk}` → the dialect's auto-numbered primary key).
+std::string_view crm_schema_ddl();
+
+// Version 2 for store::migrate(connection, extra): the app passes it with the other modules'.
+inline store::Migration crm_migration() {
+  return {2, "crm: customers' details, contacts, interactions, notes", crm_schema_ddl()};
+}
+
+}  // namespace kefu::crm

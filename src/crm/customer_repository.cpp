@@ -1,0 +1,288 @@
+#include "crm/customer_repository.hpp"
+
+#include <unordered_map>
+
+#include "crm/text_keys.hpp"
+
+namespace kefu::crm {
+namespace {
+
+using store::Row;
+using store::StoreError;
+using store::StoreErrorKind;
+using store::Value;
+
+constexpr std::string_view customer_columns =
+    "c.id, c.name, c.company, c.gender, c.birthday, c.vip_tier, c.created_at, c.updated_at";
+
+Customer read_customer(const Row& row) {
+  Customer customer;
+  customer.id = row.id<CustomerId>(0);
+  customer.name = row.text(1);
+  customer.company = row.text(2);
+  customer.gender = row.enumeration<Gender>(3);
+  if (!row.is_null(4)) {
+    customer.birthday = parse_iso_date(row.text(4));
+    if (!customer.birthday)
+      throw StoreError(StoreErrorKind::bad_data, "bad birthday: " + row.text(4));
+  }
+  customer.vip_tier = static_cast<int>(row.int64(5));
+  customer.created = row.time(6);
+  customer.updated = row.time(7);
+  return customer;
+}
+
+Value birthday_value(const std::optional<std::chrono::year_month_day>& birthday) {
+  if (!birthday) return nullptr;
+  return iso_date(*birthday);
+}
+
+Contact read_contact(const Row& row) {
+  return Contact{row.id<ContactId>(0), row.id<CustomerId>(1), row.text(2),
+                 row.text(3),          row.text(4),           row.text(5)};
+}
+
+constexpr std::string_view contact_columns = "id, customer_id, name, title, e164, email";
+
+}  // namespace
+
+CustomerId CustomerRepository::create(const Customer& customer, Timestamp now) {
+  store::Transaction tx(connection_);
+  auto row = connection_.query_one(
+      "INSERT INTO customers (name, name_key, company, gender, birthday, vip_tier, created_at, "
+      "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      {customer.name, name_search_key(customer.name), customer.company,
+       std::string(store::to_string(customer.gender)), birthday_value(customer.birthday),
+       std::int64_t{customer.vip_tier}, store::to_epoch_ms(now), store::to_epoch_ms(now)});
+  Customer stored = customer;
+  stored.id = row->id<CustomerId>(0);
+  write_details(stored);
+  tx.commit();
+  return stored.id;
+}
+
+void CustomerRepository::update(const Customer& customer, Timestamp now) {
+  store::Transaction tx(connection_);
+  const auto changed = connection_.execute(
+      "UPDATE customers SET name = ?, name_key = ?, company = ?, gender = ?, birthday = ?, "
+      "vip_tier = ?, updated_at = ? WHERE id = ?",
+      {customer.name, name_search_key(customer.name), customer.company,
+       std::string(store::to_string(customer.gender)), birthday_value(customer.birthday),
+       std::int64_t{customer.vip_tier}, store::to_epoch_ms(now), store::raw(customer.id)});
+  if (changed == 0) {
+    throw StoreError(StoreErrorKind::not_found,
+                     "no customer " + std::to_string(store::raw(customer.id)));
+  }
+  // The lists are replaced whole: they are small, and this keeps their order as given.
+  for (std::string_view table :
+       {"customer_phones", "customer_addresses", "customer_tags", "customer_accounts"}) {
+    connection_.execute("DELETE FROM " + std::string(table) + " WHERE customer_id = ?",
+                        {store::raw(customer.id)});
+  }
+  write_details(customer);
+  tx.commit();
+}
+
+bool CustomerRepository::remove(CustomerId id) {
+  return connection_.execute("DELETE FROM customers WHERE id = ?", {store::raw(id)}) > 0;
+}
+
+std::optional<Customer> CustomerRepository::find(CustomerId id) {
+  store::Transaction tx(connection_, store::TransactionMode::read);
+  auto customers = load_customers(connection_.query(
+      "SELECT " + std::string(customer_columns) + " FROM customers c WHERE c.id = ?",
+      {store::raw(id)}));
+  tx.commit();
+  if (customers.empty()) return std::nullopt;
+  return std::move(customers.front());
+}
+
+std::vector<Customer> CustomerRepository::find_by_phone(std::string_view e164, int limit) {
+  store::Transaction tx(connection_, store::TransactionMode::read);
+  // Both branches use an index on the number (customer_phones_by_number,
+  // customer_contacts_by_number).
+  auto customers = load_customers(connection_.query(
+      "SELECT " + std::string(customer_columns) +
+          " FROM customers c WHERE c.id IN (SELECT customer_id FROM customer_phones WHERE e164 = "
+          "? UNION SELECT customer_id FROM customer_contacts WHERE e164 = ?) "
+          "ORDER BY c.vip_tier DESC, c.id LIMIT ?",
+      {std::string(e164), std::string(e164), std::int64_t{limit}}));
+  tx.commit();
+  return customers;
+}
+
+std::optional<Customer> CustomerRepository::find_by_account(std::string_view account_number) {
+  store::Transaction tx(connection_, store::TransactionMode::read);
+  auto customers = load_customers(
+      connection_.query("SELECT " + std::string(customer_columns) +
+                            " FROM customer_accounts a JOIN customers c ON c.id = a.customer_id "
+                            "WHERE a.account_number = ?",
+                        {std::string(account_number)}));
+  tx.commit();
+  if (customers.empty()) return std::nullopt;
+  return std::move(customers.front());
+}
+
+std::vector<CustomerSummary> CustomerRepository::search_by_name(std::string_view prefix,
+                                                                int limit) {
+  std::vector<CustomerSummary> found;
+  const std::string low = name_search_key(prefix);
+  const auto high = prefix_upper_bound(low);
+  if (low.empty() || !high || limit <= 0) return found;
+  // A range on customers_by_name_key (name_key, id): the index gives the order, so the scan
+  // stops after `limit` rows however common the prefix.
+  for (const Row& row :
+       connection_.query("SELECT id, name, company, vip_tier FROM customers "
+                         "WHERE name_key >= ? AND name_key < ? ORDER BY name_key, id LIMIT ?",
+                         {low, *high, std::int64_t{limit}})) {
+    found.push_back(
+        {row.id<CustomerId>(0), row.text(1), row.text(2), static_cast<int>(row.int64(3))});
+  }
+  return found;
+}
+
+ContactId CustomerRepository::add_contact(const Contact& contact) {
+  auto row = connection_.query_one(
+      "INSERT INTO customer_contacts (customer_id, name, title, e164, email) "
+      "VALUES (?, ?, ?, ?, ?) RETURNING id",
+      {store::raw(contact.customer), contact.name, contact.title, contact.e164, contact.email});
+  return row->id<ContactId>(0);
+}
+
+void CustomerRepository::update_contact(const Contact& contact) {
+  const auto changed = connection_.execute(
+      "UPDATE customer_contacts SET name = ?, title = ?, e164 = ?, email = ? WHERE id = ?",
+      {contact.name, contact.title, contact.e164, contact.email, store::raw(contact.id)});
+  if (changed == 0) {
+    throw StoreError(StoreErrorKind::not_found,
+                     "no contact " + std::to_string(store::raw(contact.id)));
+  }
+}
+
+bool CustomerRepository::remove_contact(ContactId id) {
+  return connection_.execute("DELETE FROM customer_contacts WHERE id = ?", {store::raw(id)}) > 0;
+}
+
+std::optional<Contact> CustomerRepository::find_contact(ContactId id) {
+  auto row = connection_.query_one(
+      "SELECT " + std::string(contact_columns) + " FROM customer_contacts WHERE id = ?",
+      {store::raw(id)});
+  if (!row) return std::nullopt;
+  return read_contact(*row);
+}
+
+std::vector<Contact> CustomerRepository::contacts(CustomerId customer) {
+  std::vector<Contact> found;
+  for (const Row& row : connection_.query("SELECT " + std::string(contact_columns) +
+                                              " FROM customer_contacts WHERE customer_id = ? "
+                                              "ORDER BY id",
+                                          {store::raw(customer)})) {
+    found.push_back(read_contact(row));
+  }
+  return found;
+}
+
+std::vector<Contact> CustomerRepository::contacts_by_phone(std::string_view e164) {
+  std::vector<Contact> found;
+  for (const Row& row : connection_.query("SELECT " + std::string(contact_columns) +
+                                              " FROM customer_contacts WHERE e164 = ? "
+                                              "ORDER BY customer_id, id",
+                                          {std::string(e164)})) {
+    found.push_back(read_contact(row));
+  }
+  return found;
+}
+
+std::vector<Customer> CustomerRepository::load_customers(std::vector<Row> rows) {
+  std::vector<Customer> customers;
+  customers.reserve(rows.size());
+  for (const Row& row : rows) customers.push_back(read_customer(row));
+  load_details(customers);
+  return customers;
+}
+
+void CustomerRepository::load_details(std::vector<Customer>& customers) {
+  if (customers.empty()) return;
+  // One statement for the four lists of every customer asked for: on PostgreSQL each statement
+  // is a network round trip, which is most of a look-up's latency. Columns: which list, the
+  // customer, the list's order, then up to seven text fields; sorted so that every list comes
+  // out in its order (phones by ordinal then number, addresses by ordinal, tags and accounts
+  // by text).
+  std::string ids = "(";
+  std::vector<Value> params;
+  std::unordered_map<std::int64_t, Customer*> by_id;
+  for (Customer& customer : customers) {
+    ids += params.empty() ? "?" : ", ?";
+    params.emplace_back(store::raw(customer.id));
+    by_id.emplace(store::raw(customer.id), &customer);
+  }
+  ids += ")";
+  const std::size_t id_count = params.size();
+  for (int list = 1; list < 4; ++list) {
+    for (std::size_t i = 0; i < id_count; ++i) params.push_back(params[i]);
+  }
+  const std::string sql =
+      "SELECT 0, customer_id, ordinal, e164, label, region, '', '', '', '' FROM customer_phones "
+      "WHERE customer_id IN " +
+      ids +
+      " UNION ALL SELECT 1, customer_id, ordinal, label, country, province, city, district, "
+      "street, postcode FROM customer_addresses WHERE customer_id IN " +
+      ids +
+      " UNION ALL SELECT 2, customer_id, 0, tag, '', '', '', '', '', '' FROM customer_tags "
+      "WHERE customer_id IN " +
+      ids +
+      " UNION ALL SELECT 3, customer_id, 0, account_number, '', '', '', '', '', '' "
+      "FROM customer_accounts WHERE customer_id IN " +
+      ids + " ORDER BY 1, 2, 3, 4";
+  for (const Row& row : connection_.query(sql, params)) {
+    auto found = by_id.find(row.int64(1));
+    if (found == by_id.end()) continue;
+    Customer& customer = *found->second;
+    switch (row.int64(0)) {
+      case 0:
+        customer.phones.push_back({row.text(3), row.text(4), row.text(5)});
+        break;
+      case 1:
+        customer.addresses.push_back({row.text(3), row.text(4), row.text(5), row.text(6),
+                                      row.text(7), row.text(8), row.text(9)});
+        break;
+      case 2:
+        customer.tags.push_back(row.text(3));
+        break;
+      default:
+        customer.account_numbers.push_back(row.text(3));
+        break;
+    }
+  }
+}
+
+void CustomerRepository::write_details(const Customer& customer) {
+  const std::int64_t id = store::raw(customer.id);
+  std::int64_t ordinal = 0;
+  for (const Phone& phone : customer.phones) {
+    // A number given twice keeps its first label.
+    connection_.execute(
+        "INSERT INTO customer_phones (customer_id, e164, label, region, ordinal) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        {id, phone.e164, phone.label, phone.region, ordinal++});
+  }
+  ordinal = 0;
+  for (const Address& address : customer.addresses) {
+    connection_.execute(
+        "INSERT INTO customer_addresses (customer_id, ordinal, label, country, province, city, "
+        "district, street, postcode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        {id, ordinal++, address.label, address.country, address.province, address.city,
+         address.district, address.street, address.postcode});
+  }
+  for (const std::string& tag : customer.tags) {
+    connection_.execute(
+        "INSERT INTO customer_tags (customer_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        {id, tag});
+  }
+  for (const std::string& account : customer.account_numbers) {
+    connection_.execute("INSERT INTO customer_accounts (account_number, customer_id) VALUES (?, ?)",
+                        {account, id});
+  }
+}
+
+}  // namespace kefu::crm

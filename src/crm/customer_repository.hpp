@@ -1,0 +1,53 @@
+#pragma once
+// Customers and their contacts in the database, through store::Connection only (portable SQL,
+// so the same code runs on SQLite and PostgreSQL). Numbers here are already E.164 and names
+// already checked: CustomerService is the front door that normalises what people type.
+//
+// store::CustomerRepository is the ACD's narrow view of the same tables (name, VIP tier,
+// numbers); this one owns the full profile. Errors throw store::StoreError (a control path).
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crm/customer.hpp"
+#include "store/database.hpp"
+
+namespace kefu::crm {
+
+class CustomerRepository {
+ public:
+  explicit CustomerRepository(store::Connection& connection) : connection_(connection) {}
+
+  // Sets created and updated to `now`. Throws constraint when an account number is taken.
+  CustomerId create(const Customer& customer, Timestamp now);
+  // Replaces every field and list but `created`; throws not_found, or constraint as create().
+  void update(const Customer& customer, Timestamp now);
+  // Removes the customer with its numbers, addresses, tags, accounts, contacts, interactions
+  // and notes. Returns whether there was one.
+  bool remove(CustomerId id);
+
+  std::optional<Customer> find(CustomerId id);
+  // Customers having this number themselves or through one of their contacts (one number can
+  // be shared, e.g. a company switchboard): highest VIP tier first, at most `limit`.
+  std::vector<Customer> find_by_phone(std::string_view e164, int limit = 20);
+  std::optional<Customer> find_by_account(std::string_view account_number);
+  // Names starting with `prefix`, compared by search key (text_keys.hpp: case- and width-
+  // insensitive), in key order, at most `limit`. An empty prefix finds nothing.
+  std::vector<CustomerSummary> search_by_name(std::string_view prefix, int limit = 20);
+
+  ContactId add_contact(const Contact& contact);  // throws when the customer does not exist
+  void update_contact(const Contact& contact);    // throws not_found
+  bool remove_contact(ContactId id);
+  std::optional<Contact> find_contact(ContactId id);
+  std::vector<Contact> contacts(CustomerId customer);             // in the order added
+  std::vector<Contact> contacts_by_phone(std::string_view e164);  // by customer, then id
+
+ private:
+  std::vector<Customer> load_customers(std::vector<store::Row> rows);
+  void load_details(std::vector<Customer>& customers);
+  void write_details(const Customer& customer);
+  store::Connection& connection_;
+};
+
+}  // namespace kefu::crm

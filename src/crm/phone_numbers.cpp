@@ -1,0 +1,139 @@
+#include "crm/phone_numbers.hpp"
+
+// Debian's libphonenumber.so.8 is built with neither macro: its singletons use pthread_once and
+// its locks pthread mutexes (the POSIX headers the library selects on Linux by default). Either
+// macro here would compile other class layouts than the library's (ADR 0009).
+#if defined(I18N_PHONENUMBERS_USE_BOOST) || defined(I18N_PHONENUMBERS_USE_STDMUTEX)
+#error "libphonenumber must be used with its default (POSIX) singleton and lock headers"
+#endif
+
+#include <phonenumbers/geocoding/phonenumber_offline_geocoder.h>
+#include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
+#include <unicode/locid.h>
+
+#include <optional>
+
+namespace kefu::crm {
+namespace {
+
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+// The input as an error message shows it: quoted, cut to a readable length at a character
+// boundary, control characters replaced, so that a hostile caller ID cannot forge log lines.
+std::string quoted(std::string_view text) {
+  constexpr std::size_t max_bytes = 64;
+  std::string out = "'";
+  std::size_t end = text.size();
+  if (end > max_bytes) {
+    end = max_bytes;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  }
+  for (char c : text.substr(0, end)) {
+    out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) ? '?' : c;
+  }
+  if (end < text.size()) out += "…";
+  return out + "'";
+}
+
+std::string_view parse_problem(PhoneNumberUtil::ErrorType error) {
+  switch (error) {
+    case PhoneNumberUtil::NO_PARSING_ERROR:
+      return "";
+    case PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR:
+      return "has no valid country code";
+    case PhoneNumberUtil::NOT_A_NUMBER:
+      return "is not a phone number";
+    case PhoneNumberUtil::TOO_SHORT_AFTER_IDD:
+      return "is too short after the international prefix";
+    case PhoneNumberUtil::TOO_SHORT_NSN:
+      return "is too short";
+    case PhoneNumberUtil::TOO_LONG_NSN:
+      return "is too long";
+  }
+  return "cannot be parsed";
+}
+
+}  // namespace
+
+struct PhoneNumbers::Impl {
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  i18n::phonenumbers::PhoneNumberOfflineGeocoder geocoder;
+
+  // A stored E.164 string back into libphonenumber's form; nullopt when it is not one.
+  std::optional<PhoneNumber> parse_e164(std::string_view e164) const {
+    if (e164.empty() || e164.front() != '+') return std::nullopt;
+    PhoneNumber number;
+    if (util.Parse(std::string(e164), "ZZ", &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
+      return std::nullopt;
+    }
+    return number;
+  }
+};
+
+PhoneNumbers::PhoneNumbers() : impl_(std::make_unique<Impl>()) {}
+PhoneNumbers::~PhoneNumbers() = default;
+
+Result<std::string, std::string> PhoneNumbers::normalize(std::string_view text,
+                                                         std::string_view default_region) const {
+  PhoneNumber number;
+  const auto error = impl_->util.Parse(std::string(text), std::string(default_region), &number);
+  if (error != PhoneNumberUtil::NO_PARSING_ERROR) {
+    return unexpected("phone number " + quoted(text) + " " + std::string(parse_problem(error)));
+  }
+  if (!impl_->util.IsValidNumber(number)) {
+    std::string region;
+    impl_->util.GetRegionCodeForNumber(number, &region);
+    if (region.empty() || region == "ZZ") {
+      return unexpected("phone number " + quoted(text) + " is not valid: unknown country code +" +
+                        std::to_string(number.country_code()));
+    }
+    return unexpected("phone number " + quoted(text) + " is not a valid number in " + region +
+                      " (a fixed line needs its area code)");
+  }
+  std::string e164;
+  impl_->util.Format(number, PhoneNumberUtil::E164, &e164);
+  return e164;
+}
+
+bool PhoneNumbers::is_valid(std::string_view text, std::string_view default_region) const {
+  return normalize(text, default_region).has_value();
+}
+
+std::string PhoneNumbers::region(std::string_view e164, std::string_view locale) const {
+  auto number = impl_->parse_e164(e164);
+  if (!number) return "";
+  const icu::Locale icu_locale = icu::Locale::createFromName(std::string(locale).c_str());
+  return impl_->geocoder.GetDescriptionForNumber(*number, icu_locale);
+}
+
+std::string PhoneNumbers::format(std::string_view e164, PhoneFormat format) const {
+  auto number = impl_->parse_e164(e164);
+  if (!number) return std::string(e164);
+  PhoneNumberUtil::PhoneNumberFormat library_format = PhoneNumberUtil::E164;
+  switch (format) {
+    case PhoneFormat::e164:
+      library_format = PhoneNumberUtil::E164;
+      break;
+    case PhoneFormat::international:
+      library_format = PhoneNumberUtil::INTERNATIONAL;
+      break;
+    case PhoneFormat::national:
+      library_format = PhoneNumberUtil::NATIONAL;
+      break;
+  }
+  std::string out;
+  impl_->util.Format(*number, library_format, &out);
+  return out;
+}
+
+std::string PhoneNumbers::display(std::string_view e164, std::string_view home_region) const {
+  auto number = impl_->parse_e164(e164);
+  if (!number) return std::string(e164);
+  std::string out;
+  impl_->util.FormatOutOfCountryCallingNumber(*number, std::string(home_region), &out);
+  return out;
+}
+
+}  // namespace kefu::crm

@@ -1,0 +1,190 @@
+#include "crm/screen_pop.hpp"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "crm/customer_repository.hpp"
+#include "crm/interaction_repository.hpp"
+
+namespace kefu::crm {
+namespace {
+
+using nlohmann::json;
+
+json date_json(const std::optional<std::chrono::year_month_day>& date) {
+  if (!date) return nullptr;
+  return iso_date(*date);
+}
+
+json agent_json(const std::optional<AgentId>& agent) {
+  if (!agent) return nullptr;
+  return store::raw(*agent);
+}
+
+json summary_json(const CustomerSummary& summary) {
+  return {{"id", store::raw(summary.id)},
+          {"name", summary.name},
+          {"company", summary.company},
+          {"vip_tier", summary.vip_tier}};
+}
+
+json address_json(const Address& address) {
+  return {{"label", address.label},       {"country", address.country},
+          {"province", address.province}, {"city", address.city},
+          {"district", address.district}, {"street", address.street},
+          {"postcode", address.postcode}};
+}
+
+json interaction_json(const Interaction& interaction) {
+  return {{"id", store::raw(interaction.id)},
+          {"kind", store::to_string(interaction.kind)},
+          {"direction", store::to_string(interaction.direction)},
+          {"at_ms", store::to_epoch_ms(interaction.at)},
+          {"call_id", interaction.call_id},
+          {"agent_id", agent_json(interaction.agent)},
+          {"summary", interaction.summary}};
+}
+
+json note_json(const Note& note) {
+  return {{"id", store::raw(note.id)},
+          {"author_agent_id", agent_json(note.author)},
+          {"created_at_ms", store::to_epoch_ms(note.created)},
+          {"body", note.body}};
+}
+
+json string_array(const std::vector<std::string>& values) {
+  json out = json::array();
+  for (const std::string& value : values) out.push_back(value);
+  return out;
+}
+
+// The create-customer form for an unknown caller: its fields (names as in the customer API)
+// and the values known already.
+json create_form(const CallerNumber& number) {
+  json gender_choices = json::array();
+  for (const auto& [value, name] : store::EnumNames<Gender>::values) gender_choices.push_back(name);
+  json phones = json::array();
+  if (!number.e164.empty()) {
+    phones.push_back({{"e164", number.e164}, {"label", ""}, {"region", number.region}});
+  }
+  return {
+      {"fields", json::array({
+                     {{"name", "name"}, {"type", "text"}, {"required", true}},
+                     {{"name", "company"}, {"type", "text"}, {"required", false}},
+                     {{"name", "gender"},
+                      {"type", "choice"},
+                      {"required", false},
+                      {"choices", gender_choices}},
+                     {{"name", "phones"}, {"type", "phone_list"}, {"required", true}},
+                     {{"name", "addresses"}, {"type", "address_list"}, {"required", false}},
+                     {{"name", "vip_tier"}, {"type", "integer"}, {"required", false}, {"min", 0}},
+                     {{"name", "tags"}, {"type", "text_list"}, {"required", false}},
+                     {{"name", "account_numbers"}, {"type", "text_list"}, {"required", false}},
+                     {{"name", "birthday"}, {"type", "date"}, {"required", false}},
+                 })},
+      {"values", {{"phones", phones}}},
+  };
+}
+
+}  // namespace
+
+ScreenPop ScreenPopBuilder::build(store::Connection& connection, std::string_view caller) const {
+  ScreenPop pop;
+  pop.number.dialed = std::string(caller);
+  pop.number.display = pop.number.dialed;
+  auto e164 = numbers_.normalize(caller, home_region_);
+  if (!e164) return pop;  // not a number: nothing to look up
+  pop.number.e164 = std::move(*e164);
+  pop.number.display = numbers_.display(pop.number.e164, home_region_);
+  pop.number.region = numbers_.region(pop.number.e164);
+
+  store::Transaction tx(connection, store::TransactionMode::read);
+  CustomerRepository customers(connection);
+  auto matches = customers.find_by_phone(pop.number.e164);
+  if (!matches.empty()) {
+    pop.customer = std::move(matches.front());
+    for (std::size_t i = 1; i < matches.size(); ++i) {
+      const Customer& other = matches[i];
+      pop.other_matches.push_back({other.id, other.name, other.company, other.vip_tier});
+    }
+    const bool own_number =
+        std::any_of(pop.customer->phones.begin(), pop.customer->phones.end(),
+                    [&](const Phone& phone) { return phone.e164 == pop.number.e164; });
+    if (!own_number) {
+      for (Contact& contact : customers.contacts_by_phone(pop.number.e164)) {
+        if (contact.customer == pop.customer->id) {
+          pop.contact = std::move(contact);
+          break;
+        }
+      }
+    }
+    pop.last_interactions =
+        InteractionRepository(connection).recent(pop.customer->id, interaction_count);
+    pop.recent_notes = NoteRepository(connection).recent(pop.customer->id, note_count);
+  }
+  tx.commit();
+  return pop;
+}
+
+std::string ScreenPopBuilder::to_json(const ScreenPop& pop) const {
+  json out;
+  out["known"] = pop.known();
+  out["number"] = {
+      {"dialed", pop.number.dialed}, {"e164", pop.number.e164}, {"display", pop.number.display}};
+  out["region"] = pop.number.region;
+  if (!pop.known()) {
+    out["create_form"] = create_form(pop.number);
+    return out.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+
+  const Customer& customer = *pop.customer;
+  json phones = json::array();
+  for (const Phone& phone : customer.phones) {
+    phones.push_back({{"e164", phone.e164},
+                      {"display", numbers_.display(phone.e164, home_region_)},
+                      {"label", phone.label},
+                      {"region", phone.region}});
+  }
+  json addresses = json::array();
+  for (const Address& address : customer.addresses) addresses.push_back(address_json(address));
+  out["customer"] = {{"id", store::raw(customer.id)},
+                     {"name", customer.name},
+                     {"company", customer.company},
+                     {"gender", store::to_string(customer.gender)},
+                     {"birthday", date_json(customer.birthday)},
+                     {"vip_tier", customer.vip_tier},
+                     {"tags", string_array(customer.tags)},
+                     {"account_numbers", string_array(customer.account_numbers)},
+                     {"phones", phones},
+                     {"addresses", addresses}};
+  // Repeated at the top: what routing and the desktop's banner read without the profile.
+  out["vip_tier"] = customer.vip_tier;
+  out["tags"] = string_array(customer.tags);
+  if (pop.contact) {
+    out["contact"] = {{"id", store::raw(pop.contact->id)},
+                      {"name", pop.contact->name},
+                      {"title", pop.contact->title},
+                      {"e164", pop.contact->e164},
+                      {"email", pop.contact->email}};
+  } else {
+    out["contact"] = nullptr;
+  }
+  json others = json::array();
+  for (const CustomerSummary& other : pop.other_matches) others.push_back(summary_json(other));
+  out["other_matches"] = others;
+  json interactions = json::array();
+  for (const Interaction& interaction : pop.last_interactions) {
+    interactions.push_back(interaction_json(interaction));
+  }
+  out["last_interactions"] = interactions;
+  json notes = json::array();
+  for (const Note& note : pop.recent_notes) notes.push_back(note_json(note));
+  out["recent_notes"] = notes;
+  // Filled by the ticket and order modules when they exist; the keys are part of the contract.
+  out["open_tickets"] = json::array();
+  out["open_orders"] = json::array();
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace kefu::crm
