@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <map>
+
+#include "acd/queue_service.hpp"
 #include "call/call_manager.hpp"
 #include "media/media_engine.hpp"
 #include "sip/stack/user_agent.hpp"
@@ -18,8 +21,54 @@ void metric(std::string& out, std::string_view name, std::string_view help, std:
 
 }  // namespace
 
+namespace {
+
+void queue_metrics(std::string& out, const acd::QueueService& queues) {
+  const auto stats = queues.queue_stats();
+  struct Gauge {
+    std::string_view name, help, type;
+    double (*value)(const acd::QueueStats&);
+  };
+  static constexpr Gauge gauges[] = {
+      {"kefu_queue_waiting", "Callers waiting (not ringing)", "gauge",
+       [](const acd::QueueStats& s) { return static_cast<double>(s.waiting); }},
+      {"kefu_queue_ringing", "Callers whose offer is ringing", "gauge",
+       [](const acd::QueueStats& s) { return static_cast<double>(s.ringing); }},
+      {"kefu_queue_longest_wait_seconds", "Longest current wait", "gauge",
+       [](const acd::QueueStats& s) {
+         return std::chrono::duration<double>(s.longest_wait).count();
+       }},
+      {"kefu_queue_answered_today", "Calls answered by an agent today", "gauge",
+       [](const acd::QueueStats& s) { return static_cast<double>(s.answered_today); }},
+      {"kefu_queue_abandoned_today", "Callers who hung up waiting today", "gauge",
+       [](const acd::QueueStats& s) { return static_cast<double>(s.abandoned_today); }},
+      {"kefu_queue_service_level", "Share answered within the threshold today", "gauge",
+       [](const acd::QueueStats& s) { return s.service_level; }},
+      {"kefu_queue_agents_ready", "Agents ready for the queue", "gauge",
+       [](const acd::QueueStats& s) { return static_cast<double>(s.agents_ready); }},
+      {"kefu_queue_agents_staffed", "Agents logged in and not on a break", "gauge",
+       [](const acd::QueueStats& s) { return static_cast<double>(s.agents_staffed); }},
+  };
+  for (const auto& gauge : gauges) {
+    fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", gauge.name, gauge.help,
+                   gauge.name, gauge.type);
+    for (const auto& q : stats)
+      fmt::format_to(std::back_inserter(out), "{}{{queue=\"{}\"}} {}\n", gauge.name, q.queue, gauge.value(q));
+  }
+  std::map<std::string_view, int> by_state;
+  for (const auto& agent : queues.agent_stats()) ++by_state[acd::to_string(agent.state)];
+  out += "# HELP kefu_agents Agents by state\n# TYPE kefu_agents gauge\n";
+  for (auto state : {acd::AgentState::LoggedOut, acd::AgentState::Ready, acd::AgentState::NotReady,
+                     acd::AgentState::Reserved, acd::AgentState::OnCall, acd::AgentState::WrapUp}) {
+    fmt::format_to(std::back_inserter(out), "kefu_agents{{state=\"{}\"}} {}\n", acd::to_string(state),
+                   by_state[acd::to_string(state)]);
+  }
+}
+
+}  // namespace
+
 std::string render_metrics(const sip::UserAgent& user_agent, const media::MediaEngine& media,
-                           const call::CallManager& calls) {
+                           const call::CallManager& calls, const acd::QueueService* queues) {
   std::string out;
   out.reserve(4096);
   metric(out, "kefu_calls_active", "Calls in progress", "gauge", calls.active_legs());
@@ -56,6 +105,11 @@ std::string render_metrics(const sip::UserAgent& user_agent, const media::MediaE
   metric(out, "kefu_rtp_send_errors_total", "RTP send errors", "counter", m.send_errors);
   metric(out, "kefu_rtp_packets_received_total", "RTP packets received", "counter", m.packets_received);
   metric(out, "kefu_rtp_malformed_total", "Malformed RTP packets", "counter", m.malformed_packets);
+  metric(out, "kefu_rtp_forwarded_total", "RTP packets forwarded between bridged legs", "counter",
+         m.forwarded_packets);
+  metric(out, "kefu_rtp_transcoded_total", "Forwarded RTP packets transcoded PCMU/PCMA", "counter",
+         m.transcoded_packets);
+  if (queues != nullptr) queue_metrics(out, *queues);
   return out;
 }
 

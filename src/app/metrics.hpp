@@ -12,10 +12,14 @@ class MediaEngine;
 namespace kefu::call {
 class CallManager;
 }
+namespace kefu::acd {
+class QueueService;
+}
 
 namespace kefu::app {
 
+// `queues` may be null (no contact-center set-up).
 std::string render_metrics(const sip::UserAgent& user_agent, const media::MediaEngine& media,
-                           const call::CallManager& calls);
+                           const call::CallManager& calls, const acd::QueueService* queues);
 
 }  // namespace kefu::app

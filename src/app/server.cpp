@@ -238,7 +238,8 @@ int run_server(const ServeOptions& options) {
   http.route("GET", "/metrics", [&](const api::HttpRequest&) {
     api::HttpResponse response;
     response.content_type = "text/plain; version=0.0.4";
-    response.body = render_metrics(user_agent, media, *calls);
+    response.body = render_metrics(user_agent, media, *calls,
+                                   contact_center ? &contact_center->queues() : nullptr);
     return response;
   });
   if (contact_center) contact_center->add_http_routes(http);
