@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/http_server.hpp"
+#include "auth/permissions.hpp"
 #include "app/call_records.hpp"
 #include "app/registration.hpp"
 #include "call/waiter.hpp"
@@ -68,6 +69,13 @@ api::HttpResponse error_response(unsigned status, std::string_view code, const s
   json error = {{"code", code}, {"message", message}};
   if (!field.empty()) error["field"] = field;
   return json_response(status, json{{"error", error}});
+}
+
+// The caller is the agent named in the path, or holds `permission`.
+bool may_act_for(const api::HttpRequest& request, auth::Permission permission) {
+  if (!request.caller) return false;
+  if (request.caller->agent_number && *request.caller->agent_number == request.params.at(0)) return true;
+  return auth::can(*request.caller, permission);
 }
 
 json agent_json(const acd::AgentStats& stats) {
@@ -321,7 +329,9 @@ void ContactCenter::add_routes(call::CallManager& calls) {
 }
 
 void ContactCenter::add_http_routes(api::HttpServer& http) {
-  http.route("GET", "/api/v1/queues", [this](const api::HttpRequest&) {
+  using api::Access;
+  using auth::Permission;
+  http.route("GET", "/api/v1/queues", Access::needs(Permission::queues_read), [this](const api::HttpRequest&) {
     json list = json::array();
     for (const auto& stats : queues_->queue_stats()) {
       std::string display;
@@ -331,12 +341,14 @@ void ContactCenter::add_http_routes(api::HttpServer& http) {
     }
     return json_response(200, json{{"queues", list}});
   });
-  http.route("GET", "/api/v1/agents", [this](const api::HttpRequest&) {
+  http.route("GET", "/api/v1/agents", Access::needs(Permission::agents_read), [this](const api::HttpRequest&) {
     json list = json::array();
     for (const auto& stats : queues_->agent_stats()) list.push_back(agent_json(stats));
     return json_response(200, json{{"agents", list}});
   });
-  http.route("GET", "/api/v1/agents/{}", [this](const api::HttpRequest& request) {
+  http.route("GET", "/api/v1/agents/{}", Access::signed_in(), [this](const api::HttpRequest& request) {
+    if (!may_act_for(request, Permission::agents_read))
+      return error_response(403, "forbidden", "not allowed to see agent " + request.params.at(0));
     auto stats = queues_->router().agent_stats(request.params.at(0), std::chrono::steady_clock::now());
     if (!stats) return error_response(404, "not_found", "unknown agent " + request.params.at(0), "agent");
     return json_response(200, agent_json(*stats));
@@ -344,6 +356,9 @@ void ContactCenter::add_http_routes(api::HttpServer& http) {
   auto agent_action = [this](std::string action) {
     return [this, action](const api::HttpRequest& request) {
       const std::string& agent = request.params.at(0);
+      // An agent changes their own state; others need agents.control (supervisors).
+      if (!may_act_for(request, Permission::agents_control))
+        return error_response(403, "forbidden", "not allowed to change agent " + agent);
       auto body = parse_body(request.body);
       if (!body) return error_response(400, "invalid_body", body.error());
       if (!queues_->router().agent_state(agent))
@@ -371,11 +386,12 @@ void ContactCenter::add_http_routes(api::HttpServer& http) {
       return json_response(200, agent_json(*stats));
     };
   };
-  http.route("POST", "/api/v1/agents/{}/login", agent_action("login"));
-  http.route("POST", "/api/v1/agents/{}/logout", agent_action("logout"));
-  http.route("POST", "/api/v1/agents/{}/ready", agent_action("ready"));
-  http.route("POST", "/api/v1/agents/{}/not-ready", agent_action("not_ready"));
-  http.route("POST", "/api/v1/calls/{}/transfer", [this](const api::HttpRequest& request) {
+  http.route("POST", "/api/v1/agents/{}/login", Access::signed_in(), agent_action("login"));
+  http.route("POST", "/api/v1/agents/{}/logout", Access::signed_in(), agent_action("logout"));
+  http.route("POST", "/api/v1/agents/{}/ready", Access::signed_in(), agent_action("ready"));
+  http.route("POST", "/api/v1/agents/{}/not-ready", Access::signed_in(), agent_action("not_ready"));
+  http.route("POST", "/api/v1/calls/{}/transfer", Access::needs(Permission::calls_control),
+             [this](const api::HttpRequest& request) {
     auto body = parse_body(request.body);
     if (!body) return error_response(400, "invalid_body", body.error());
     const std::string& call_id = request.params.at(0);

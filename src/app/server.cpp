@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -14,7 +15,11 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "api/auth_routes.hpp"
 #include "api/http_server.hpp"
+#include "auth/auth_schema.hpp"
+#include "auth/auth_service.hpp"
+#include "auth/seed.hpp"
 #include "acd/queue_prompts.hpp"
 #include "app/acd_config.hpp"
 #include "app/call_records.hpp"
@@ -115,13 +120,17 @@ int run_server(const ServeOptions& options) {
   try {
     database = store::open_database(database_name);
     auto connection = database->connect();
-    const std::array extra_migrations{crm::crm_migration()};
+    const std::array extra_migrations{crm::crm_migration(), auth::auth_migration()};
     int applied = store::migrate(*connection, extra_migrations);
     int interrupted = store::CallRecordRepository(*connection).close_interrupted_calls(
         std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
     log->info("database {} schema={} migrations_applied={} interrupted_calls_closed={}",
               database->description(), store::schema_version(*connection), applied, interrupted);
     if (setup) stored_ids = store_setup(*connection, *setup, phone_numbers);
+    if (options.demo) auth::seed_demo_users(*connection);  // idempotent
+    if (const char* password = std::getenv("KEFU_ADMIN_PASSWORD"); password != nullptr && *password != 0) {
+      auth::ensure_admin(*connection, "admin", password);  // never resets an existing password
+    }
     int recovered = recover_recordings(
         *connection, std::filesystem::path(options.data_dir) / "recordings", *log);
     if (recovered > 0) log->info("recordings recovered after a crash: {}", recovered);
@@ -130,6 +139,11 @@ int run_server(const ServeOptions& options) {
                  database ? database->description().c_str() : "(not opened)", e.what());
     return 1;
   }
+  // Its own executor: authenticating a request never waits behind call records.
+  store::StorageExecutor auth_storage(*database, [&io](std::function<void()> done) {
+    boost::asio::post(io, std::move(done));
+  });
+  auth::AuthService auth_service(auth::AuthSettings{}, auth::system_clock());
   store::StorageExecutor storage(*database, [&io](std::function<void()> done) {
     boost::asio::post(io, std::move(done));
   });
@@ -242,6 +256,7 @@ int run_server(const ServeOptions& options) {
                                    contact_center ? &contact_center->queues() : nullptr);
     return response;
   });
+  auto auth_routes = api::add_auth_routes(http, auth_service, auth_storage, logging.module("auth"));
   if (contact_center) contact_center->add_http_routes(http);
   auto http_port = http.listen(options.http_listen.host, options.http_listen.port);
   if (!http_port) {

@@ -124,15 +124,30 @@ class AcdTest(KefuTestCase):
 
     # ---- helpers ----
 
-    def api(self, method, path, body=None):
+    def login(self, user, password):
+        """A session (cookie and CSRF token) for `user`, as the web app gets at sign-in."""
+        status, body, headers = self.raw("POST", "/api/v1/auth/login", {"login": user, "password": password})
+        self.assertEqual(status, 200, body)
+        cookie = headers["Set-Cookie"].split(";")[0]
+        return {"Cookie": cookie, "X-CSRF-Token": body["csrf_token"]}
+
+    def raw(self, method, path, body=None, headers=None):
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(f"http://127.0.0.1:{self.kefu.http_port}{path}", data=data,
-                                         method=method, headers={"Content-Type": "application/json"})
+                                         method=method,
+                                         headers={"Content-Type": "application/json", **(headers or {})})
         try:
-            with urllib.request.urlopen(request, timeout=5) as r:
-                return r.status, json.loads(r.read())
+            with urllib.request.urlopen(request, timeout=10) as r:
+                return r.status, json.loads(r.read()), r.headers
         except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read())
+            return e.code, json.loads(e.read()), e.headers
+
+    def api(self, method, path, body=None):
+        """As the demo's administrator."""
+        if not getattr(type(self), "admin_session", None):
+            type(self).admin_session = self.login("admin", "admin123")
+        status, body, _ = self.raw(method, path, body, type(self).admin_session)
+        return status, body
 
     def agent_state(self, agent):
         return self.api("GET", f"/api/v1/agents/{agent}")[1]
@@ -212,6 +227,12 @@ class AcdTest(KefuTestCase):
         status, body = self.api("POST", "/api/v1/agents/2009/ready")
         self.assertEqual(status, 409, body)
         self.assertIn("logged_out", body["error"]["message"])
+        # Without a session: 401. An agent may not change another agent: 403.
+        self.assertEqual(self.raw("GET", "/api/v1/queues")[0], 401)
+        agent = self.login("1001", "demo1001")
+        self.assertEqual(self.raw("POST", "/api/v1/agents/2009/login", {}, agent)[0], 403)
+        self.assertEqual(self.raw("POST", "/api/v1/agents/2009/ready", {}, {"Cookie": agent["Cookie"]})[0], 403,
+                         "a write with the session cookie but no CSRF token")
 
     def test_first_come_first_served(self):
         callers = []
