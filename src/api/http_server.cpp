@@ -1,5 +1,9 @@
 #include "api/http_server.hpp"
 
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "api/websocket_channel.hpp"
+
 #include <atomic>
 #include <cctype>
 
@@ -156,6 +160,10 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     auto& message = parser_->get();
+    if (boost::beast::websocket::is_upgrade(message)) {
+      upgrade();
+      return;
+    }
     HttpRequest request;
     request.method = std::string(message.method_string());
     request.target = std::string(message.target());
@@ -174,6 +182,37 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
                         });
     };
     server_.dispatch(std::move(request), Responder(std::move(state)));
+  }
+
+  // GET /api/v1/events with Upgrade: websocket.
+  void upgrade() {
+    auto message = std::make_shared<http::request<http::string_body>>(parser_->release());
+    HttpRequest request;
+    request.method = std::string(message->method_string());
+    request.target = std::string(message->target());
+    for (const auto& field : *message) {
+      request.headers.push_back({lower(field.name_string()), std::string(field.value())});
+    }
+    request.client_ip = client_ip_;
+    const std::string path = request.target.substr(0, request.target.find('?'));
+    auto found = server_.websockets_.find(path);
+    if (found == server_.websockets_.end() || request.method != "GET") {
+      reply(error_response(404, "not_found", "no WebSocket endpoint here"), false);
+      return;
+    }
+    const WebSocketRoute& route = found->second;
+    server_.check_upgrade(route, request, [self = shared_from_this(), message, &route](AuthOutcome outcome) {
+      boost::asio::post(self->stream_.get_executor(), [self, message, &route, outcome = std::move(outcome)]() mutable {
+        if (auto* refusal = std::get_if<HttpResponse>(&outcome)) {
+          self->reply(std::move(*refusal), false);
+          return;
+        }
+        self->stream_.expires_never();
+        accept_websocket(self->stream_.release_socket(), std::move(*message), self->server_.log_,
+                         [handler = route.handler, identity = std::get<auth::Identity>(outcome)](
+                             std::shared_ptr<WebSocketChannel> channel) { handler(std::move(channel), identity); });
+      });
+    });
   }
 
   void reply(HttpResponse response, bool keep_alive) {
@@ -666,6 +705,35 @@ void HttpServer::dispatch(HttpRequest request, Responder respond) const {
     boost::asio::post(io_, [this, route, pending, respond, outcome = std::move(outcome)]() mutable {
       after_authentication(route, std::move(*pending), respond, std::move(outcome));
     });
+  });
+}
+
+void HttpServer::websocket(std::string path, Access access, WebSocketHandler handler) {
+  websockets_.insert_or_assign(std::move(path), WebSocketRoute{access, std::move(handler)});
+}
+
+void HttpServer::check_upgrade(const WebSocketRoute& route, const HttpRequest& request,
+                               std::function<void(AuthOutcome)> done) const {
+  // Cookies ride along on cross-site WebSocket handshakes: only this server's own pages (or a
+  // trusted origin) may open the stream with them.
+  if (!origin_allowed(request)) {
+    done(error_response(403, "forbidden_origin", "this origin may not open the event stream"));
+    return;
+  }
+  if (route.access.is_public()) {
+    done(auth::Identity{});
+    return;
+  }
+  if (!authenticator_) {
+    done(error_response(401, "unauthenticated", "sign in first"));
+    return;
+  }
+  authenticator_(request, [done = std::move(done), needed = route.access.permission()](AuthOutcome outcome) {
+    if (auto* identity = std::get_if<auth::Identity>(&outcome); identity && needed && !auth::can(*identity, *needed)) {
+      done(error_response(403, "forbidden", "this needs the permission " + std::string(store::to_string(*needed))));
+      return;
+    }
+    done(std::move(outcome));
   });
 }
 

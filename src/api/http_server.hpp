@@ -232,6 +232,12 @@ class HttpServer {
   void route(std::string method, std::string path, Handler handler);
   void route(std::string method, std::string path, Access access, Handler handler);
   void route_async(std::string method, std::string path, Access access, AsyncHandler handler);
+  // A WebSocket endpoint (GET with Upgrade): the caller is authenticated like any route (cookie
+  // or API key; no CSRF token, but a browser's Origin must be this server or a trusted one),
+  // then `handler` gets the open channel and the caller's identity.
+  using WebSocketHandler =
+      std::function<void(std::shared_ptr<class WebSocketChannel>, auth::Identity)>;
+  void websocket(std::string path, Access access, WebSocketHandler handler);
   // Without one, every route that is not public answers 401.
   void set_authenticator(Authenticator authenticator);
 
@@ -256,6 +262,14 @@ class HttpServer {
   void after_authentication(std::shared_ptr<const Route> route, HttpRequest request,
                             Responder respond, AuthOutcome outcome) const;
   void run(const Route& route, HttpRequest request, const Responder& respond) const;
+  struct WebSocketRoute {
+    Access access;
+    WebSocketHandler handler;
+  };
+  // The upgrade's verdict: the identity, or the response that refuses it.
+  void check_upgrade(const WebSocketRoute& route, const HttpRequest& request,
+                     std::function<void(AuthOutcome)> done) const;
+  std::map<std::string, WebSocketRoute> websockets_;
 
   boost::asio::io_context& io_;
   std::shared_ptr<spdlog::logger> log_;

@@ -39,6 +39,11 @@ class CallRecords final : public call::CallObserver, public acd::AcdRecorder {
 
   // Store ids of the configured queues and agents (after they were synchronised).
   void set_ids(std::map<std::string, store::QueueId> queues, std::map<std::string, store::AgentId> agents);
+  // The caller number of a call in progress ("" when unknown).
+  std::string caller_number(const std::string& call_id) const {
+    auto found = open_.find(call_id);
+    return found == open_.end() ? std::string() : found->second.caller_number;
+  }
   // The agent number of a stored agent id (last-agent routing).
   std::optional<std::string> agent_number(store::AgentId id) const;
 

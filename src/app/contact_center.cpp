@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/http_server.hpp"
+#include "api/websocket_channel.hpp"
 #include "auth/permissions.hpp"
 #include "app/call_records.hpp"
 #include "app/registration.hpp"
@@ -212,11 +213,13 @@ ContactCenter::ContactCenter(boost::asio::io_context& io, call::CallManager& cal
       log_(std::move(log)) {
   acd::QueueServiceConfig config;
   config.recordings_dir = data_dir / "recordings";
+  live_ = std::make_unique<LiveEvents>(io, records, storage, numbers, log_);
   queues_ = std::make_unique<acd::QueueService>(
       io, calls, prompts, config,
       [this](const std::string& extension) { return registration_.contacts(extension); },
       [this](std::string caller, int days) { return look_up_caller(std::move(caller), days); },
-      records, log_);
+      *live_, log_);
+  live_->set_queues(queues_.get());
   for (const auto& q : setup_.queues) {
     auto added = queues_->add_queue(q);
     if (!added) throw std::runtime_error(added.error());
@@ -331,6 +334,11 @@ void ContactCenter::add_routes(call::CallManager& calls) {
 void ContactCenter::add_http_routes(api::HttpServer& http) {
   using api::Access;
   using auth::Permission;
+  // The live event stream: agent states, offers with the screen pop, queue statistics.
+  http.websocket("/api/v1/events", Access::signed_in(),
+                 [this](std::shared_ptr<api::WebSocketChannel> channel, auth::Identity identity) {
+                   live_->subscribe(std::move(channel), std::move(identity));
+                 });
   http.route("GET", "/api/v1/queues", Access::needs(Permission::queues_read), [this](const api::HttpRequest&) {
     json list = json::array();
     for (const auto& stats : queues_->queue_stats()) {

@@ -13,6 +13,7 @@
 
 #include "acd/queue_service.hpp"
 #include "app/acd_config.hpp"
+#include "app/live_events.hpp"
 #include "call/call_manager.hpp"
 #include "store/types.hpp"
 
@@ -73,6 +74,7 @@ class ContactCenter {
   AcdSetup setup_;
   const crm::PhoneNumbers& numbers_;
   std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<LiveEvents> live_;  // before queues_: the queue service reports into it
   std::unique_ptr<acd::QueueService> queues_;
 };
 

@@ -1,0 +1,82 @@
+#pragma once
+// The live event stream (WebSocket /api/v1/events): what happens in the ACD, pushed to the
+// people who may see it. An AcdRecorder in front of the call records: every event is stored
+// (CallRecords) and published. Events (JSON text frames, `{"type": …, "at": ms, …}`):
+//   agent.state     an agent's state changed            → that agent; holders of agents.read
+//   call.offered    a call rings an agent, with the screen pop (customer profile and history,
+//                   or the number and its region)      → that agent; holders of calls.monitor
+//   call.connected / call.ended                         → that agent; holders of calls.monitor
+//   queue.stats     every queue's live figures, once a second → holders of queues.read
+// Runs on the control loop; the screen pop is read on a storage thread.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/logger.h>
+
+#include "acd/queue_service.hpp"
+#include "auth/permissions.hpp"
+
+namespace kefu::api {
+class WebSocketChannel;
+}
+namespace kefu::crm {
+class PhoneNumbers;
+}
+namespace kefu::store {
+class StorageExecutor;
+}
+
+namespace kefu::app {
+
+class CallRecords;
+
+class LiveEvents final : public acd::AcdRecorder {
+ public:
+  LiveEvents(boost::asio::io_context& io, CallRecords& records, store::StorageExecutor& storage,
+             const crm::PhoneNumbers& numbers, std::shared_ptr<spdlog::logger> log);
+  ~LiveEvents() override;
+
+  // The queue service, for the once-a-second statistics (set after both exist).
+  void set_queues(const acd::QueueService* queues);
+  void subscribe(std::shared_ptr<api::WebSocketChannel> channel, auth::Identity identity);
+  std::size_t subscribers() const { return subscribers_.size(); }
+
+  // acd::AcdRecorder: stored through CallRecords, then published.
+  void agent_state(const acd::AgentStateChange& change) override;
+  void queue_event(const std::string& call_id, const std::string& queue, const std::string& agent,
+                   acd::QueueEventType type, const std::string& details) override;
+  void call_queued(const std::string& call_id, const std::string& queue) override;
+  void call_offered(const std::string& call_id) override;
+  void call_connected(const std::string& call_id, const std::string& agent) override;
+  void call_hold(const std::string& call_id, call::Hold hold) override;
+  void call_overflowed(const std::string& call_id, const std::string& target) override;
+  void agent_leg(const std::string& call_id, const std::string& agent, const call::LegInfo& leg,
+                 std::chrono::system_clock::time_point started,
+                 std::optional<std::chrono::system_clock::time_point> answered,
+                 std::string end_reason) override;
+  void recording_started(const std::string& call_id, const std::string& agent,
+                         const std::string& caller, const std::filesystem::path& path) override;
+
+ private:
+  struct Subscriber {
+    std::shared_ptr<api::WebSocketChannel> channel;
+    auth::Identity identity;
+  };
+  enum class Audience : std::uint8_t { agents_read, calls_monitor, queues_read };
+  void publish(const std::string& text, const std::string& agent, Audience audience);
+  void tick();
+
+  boost::asio::io_context& io_;
+  CallRecords& records_;
+  store::StorageExecutor& storage_;
+  const crm::PhoneNumbers& numbers_;
+  std::shared_ptr<spdlog::logger> log_;
+  const acd::QueueService* queues_ = nullptr;
+  boost::asio::steady_timer stats_timer_;
+  std::vector<Subscriber> subscribers_;
+};
+
+}  // namespace kefu::app
