@@ -285,7 +285,10 @@ void HttpServer::route_async(std::string method, std::string path, Access access
   add(std::move(method), std::move(path), Route{access, {}, std::move(handler)});
 }
 
+std::vector<std::string> HttpServer::route_table() const { return route_table_; }
+
 void HttpServer::add(std::string method, std::string path, Route route) {
+  route_table_.push_back(method + " " + path);
   auto shared = std::make_shared<const Route>(std::move(route));
   if (path.find("{}") != std::string::npos) {
     patterns_.push_back({std::move(method), split_path(path), std::move(shared)});
@@ -709,6 +712,7 @@ void HttpServer::dispatch(HttpRequest request, Responder respond) const {
 }
 
 void HttpServer::websocket(std::string path, Access access, WebSocketHandler handler) {
+  route_table_.push_back("GET " + path);
   websockets_.insert_or_assign(std::move(path), WebSocketRoute{access, std::move(handler)});
 }
 

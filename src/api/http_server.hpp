@@ -238,6 +238,9 @@ class HttpServer {
   using WebSocketHandler =
       std::function<void(std::shared_ptr<class WebSocketChannel>, auth::Identity)>;
   void websocket(std::string path, Access access, WebSocketHandler handler);
+  // Every route as "METHOD /path" ("{}" for path parameters), WebSocket endpoints as "GET":
+  // what the OpenAPI document is checked against.
+  std::vector<std::string> route_table() const;
   // Without one, every route that is not public answers 401.
   void set_authenticator(Authenticator authenticator);
 
@@ -270,6 +273,7 @@ class HttpServer {
   void check_upgrade(const WebSocketRoute& route, const HttpRequest& request,
                      std::function<void(AuthOutcome)> done) const;
   std::map<std::string, WebSocketRoute> websockets_;
+  std::vector<std::string> route_table_;
 
   boost::asio::io_context& io_;
   std::shared_ptr<spdlog::logger> log_;

@@ -25,6 +25,7 @@
 #include "app/call_records.hpp"
 #include "app/contact_center.hpp"
 #include "app/crm_routes.hpp"
+#include "app/openapi.hpp"
 #include "app/recording_recovery.hpp"
 #include "crm/crm_schema.hpp"
 #include "crm/phone_numbers.hpp"
@@ -259,6 +260,11 @@ int run_server(const ServeOptions& options) {
   });
   auto auth_routes = api::add_auth_routes(http, auth_service, auth_storage, logging.module("auth"));
   add_crm_routes(http, storage, phone_numbers, logging.module("crm"));
+  http.route("GET", "/api/v1/openapi.json", [&http](const api::HttpRequest&) {
+    api::HttpResponse response;
+    response.body = openapi_document(http.route_table());
+    return response;
+  });
   if (contact_center) contact_center->add_http_routes(http);
   auto http_port = http.listen(options.http_listen.host, options.http_listen.port);
   if (!http_port) {

@@ -1,0 +1,1278 @@
+#include "app/openapi.hpp"
+
+#include <regex>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+namespace kefu::app {
+
+namespace {
+
+// The API's description. Every route the server registers must be here: the document served
+// lists any that are not under "x-undocumented", and the integration test requires it empty.
+constexpr std::string_view kDocument = R"json({
+ "openapi": "3.0.3",
+ "info": {
+  "title": "kefu API",
+  "version": "1"
+ },
+ "components": {
+  "securitySchemes": {
+   "session": {
+    "type": "apiKey",
+    "in": "cookie",
+    "name": "kefu_session"
+   },
+   "apiKey": {
+    "type": "http",
+    "scheme": "bearer"
+   }
+  },
+  "schemas": {
+   "Error": {
+    "type": "object",
+    "properties": {
+     "error": {
+      "type": "object",
+      "properties": {
+       "code": {
+        "type": "string"
+       },
+       "message": {
+        "type": "string"
+       },
+       "field": {
+        "type": "string",
+        "nullable": true
+       }
+      }
+     }
+    }
+   }
+  }
+ },
+ "paths": {
+  "/healthz": {
+   "get": {
+    "summary": "Ready check",
+    "x-access": "anyone",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    }
+   }
+  },
+  "/metrics": {
+   "get": {
+    "summary": "Prometheus metrics (SIP, media, queues, agents)",
+    "x-access": "anyone",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    }
+   }
+  },
+  "/api/v1/openapi.json": {
+   "get": {
+    "summary": "This document",
+    "x-access": "anyone",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    }
+   }
+  },
+  "/api/v1/auth/login": {
+   "post": {
+    "summary": "Sign in: {login, password} → session cookie (HttpOnly, SameSite=Strict) and the CSRF token",
+    "x-access": "anyone",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    }
+   }
+  },
+  "/api/v1/auth/logout": {
+   "post": {
+    "summary": "End the session",
+    "x-access": "signed in",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ]
+   }
+  },
+  "/api/v1/auth/me": {
+   "get": {
+    "summary": "The caller, permissions, scopes, CSRF token",
+    "x-access": "signed in",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ]
+   }
+  },
+  "/api/v1/auth/password": {
+   "post": {
+    "summary": "Change the password {current_password, new_password}; ends other sessions",
+    "x-access": "signed in",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ]
+   }
+  },
+  "/api/v1/users": {
+   "get": {
+    "summary": "Users in the caller's scope; ?page=&page_size=&department=&role=&q=",
+    "x-access": "users.read",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ]
+   },
+   "post": {
+    "summary": "Create a user",
+    "x-access": "users.write",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ]
+   }
+  },
+  "/api/v1/users/{id}": {
+   "get": {
+    "summary": "One user (scope enforced)",
+    "x-access": "users.read",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ]
+   },
+   "patch": {
+    "summary": "Update a user",
+    "x-access": "users.write",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/users/{id}/disable": {
+   "post": {
+    "summary": "Disable a user and end their sessions",
+    "x-access": "users.write",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/users/{id}/enable": {
+   "post": {
+    "summary": "Enable a user",
+    "x-access": "users.write",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/departments": {
+   "get": {
+    "summary": "The department tree",
+    "x-access": "users.read",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ]
+   },
+   "post": {
+    "summary": "Create a department {name, parent_id}",
+    "x-access": "departments.write",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ]
+   }
+  },
+  "/api/v1/api-keys": {
+   "get": {
+    "summary": "API keys",
+    "x-access": "api_keys.manage",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ]
+   },
+   "post": {
+    "summary": "Create an API key {name, user_id}; the key is shown once",
+    "x-access": "api_keys.manage",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ]
+   }
+  },
+  "/api/v1/api-keys/{id}": {
+   "delete": {
+    "summary": "Revoke an API key",
+    "x-access": "api_keys.manage",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/audit": {
+   "get": {
+    "summary": "Audit log; ?entity=&entity_id=&limit=",
+    "x-access": "audit.read",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ]
+   }
+  },
+  "/api/v1/queues": {
+   "get": {
+    "summary": "Live queue statistics",
+    "x-access": "queues.read",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ]
+   }
+  },
+  "/api/v1/agents": {
+   "get": {
+    "summary": "Live agent states",
+    "x-access": "agents.read",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ]
+   }
+  },
+  "/api/v1/agents/{id}": {
+   "get": {
+    "summary": "One agent's live state (the agent, or agents.read)",
+    "x-access": "signed in",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/agents/{id}/login": {
+   "post": {
+    "summary": "Log the agent in {state: ready|not_ready}",
+    "x-access": "signed in (own) or agents.control",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/agents/{id}/logout": {
+   "post": {
+    "summary": "Log the agent out (after the current call)",
+    "x-access": "signed in (own) or agents.control",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/agents/{id}/ready": {
+   "post": {
+    "summary": "Ready for calls",
+    "x-access": "signed in (own) or agents.control",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/agents/{id}/not-ready": {
+   "post": {
+    "summary": "Not ready {reason}",
+    "x-access": "signed in (own) or agents.control",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/calls/{id}/transfer": {
+   "post": {
+    "summary": "Blind transfer of a queued or connected call {queue} or {agent}",
+    "x-access": "calls.control",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/customers": {
+   "get": {
+    "summary": "Find customers: ?phone= (any spelling) | ?name= (prefix) | ?account=",
+    "x-access": "customers.read",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ]
+   },
+   "post": {
+    "summary": "Create a customer {name, company?, vip_tier?, phone?}",
+    "x-access": "customers.write",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ]
+   }
+  },
+  "/api/v1/customers/{id}": {
+   "get": {
+    "summary": "One customer",
+    "x-access": "customers.read",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/screen-pop": {
+   "get": {
+    "summary": "The screen pop for ?number=",
+    "x-access": "customers.read",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ]
+   }
+  },
+  "/api/v1/events": {
+   "get": {
+    "summary": "WebSocket event stream: agent.state, call.offered (with screen_pop), call.connected, call.ended, queue.stats",
+    "x-access": "signed in",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ]
+   }
+  }
+ }
+})json";
+
+}  // namespace
+
+std::string openapi_document(const std::vector<std::string>& routes) {
+  auto doc = nlohmann::json::parse(kDocument);
+  std::set<std::string> documented;
+  const std::regex parameter(R"(\{[^}]*\})");
+  for (const auto& [path, operations] : doc["paths"].items()) {
+    for (const auto& [method, operation] : operations.items()) {
+      std::string upper;
+      for (char c : method) upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+      documented.insert(upper + " " + std::regex_replace(path, parameter, "{}"));
+    }
+  }
+  auto undocumented = nlohmann::json::array();
+  for (const auto& route : routes) {
+    if (!documented.contains(route)) undocumented.push_back(route);
+  }
+  doc["x-undocumented"] = undocumented;
+  return doc.dump();
+}
+
+}  // namespace kefu::app
