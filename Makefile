@@ -45,6 +45,7 @@ bench: deps
 	@cmake --build build-release -j$(JOBS)
 	@scripts/run-bench build-release
 	@if [ "$(LOAD)" = 1 ]; then python3 bench/load/sip_load.py --kefu build-release/kefu; fi
+	@if [ "$(LOAD)" = 1 ]; then python3 bench/load/bridged_load.py --kefu build-release/kefu; fi
 
 format:
 	@find src tests bench fuzz -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i

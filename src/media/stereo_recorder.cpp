@@ -9,7 +9,9 @@ namespace kefu::media::detail {
 
 namespace {
 constexpr std::size_t slot_frames = 160;
-constexpr std::size_t block_frames = media_sample_rate;  // about one second per writer call
+// Half a second per writer call: two writes a second per recording, and 16 KB of buffer per
+// call instead of 32 (the resident-memory budget is 64 KB a bridged, recorded call).
+constexpr std::size_t block_frames = media_sample_rate / 2;
 }  // namespace
 
 StereoRecorder::StereoRecorder(RecordingWriter& writer, SessionId left, SessionId right,

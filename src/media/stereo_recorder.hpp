@@ -3,7 +3,7 @@
 // right = audio received from the other (the agent). Both legs live on one media thread; each
 // leg adds its decoded audio on arrival and the thread's 20 ms tick takes one slot (160 frames)
 // from each channel, so the channels are aligned by arrival time on that thread, with silence
-// where a leg sent nothing. Blocks of about a second go to the RecordingWriter (its storage
+// where a leg sent nothing. Blocks of half a second go to the RecordingWriter (its storage
 // thread writes `path.part` and renames it). Internal to kefu_media; media thread only.
 #include <array>
 #include <cstdint>
