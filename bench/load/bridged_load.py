@@ -117,7 +117,10 @@ class Kefu:
         if media_threads:
             cmd += ["--media-threads", str(media_threads)]
         self.log_path = os.path.join(self.dir, "kefu.log")
-        self.proc = subprocess.Popen(cmd, stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT,
+        # The live-state API needs a session: an admin account made at the first start.
+        env = dict(os.environ, KEFU_ADMIN_PASSWORD=BENCH_ADMIN_PASSWORD)
+        self.cookie = None
+        self.proc = subprocess.Popen(cmd, env=env, stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT,
                                      preexec_fn=raise_fd_limit)
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -132,11 +135,23 @@ class Kefu:
         raise RuntimeError("kefu did not start")
 
     def api(self, path):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}{path}", timeout=10) as r:
+        if self.cookie is None:
+            login = urllib.request.Request(
+                f"http://127.0.0.1:{self.http_port}/api/v1/auth/login", method="POST",
+                data=json.dumps({"login": "admin", "password": BENCH_ADMIN_PASSWORD}).encode(),
+                headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(login, timeout=30) as r:
+                self.cookie = r.headers["Set-Cookie"].split(";")[0]
+        request = urllib.request.Request(f"http://127.0.0.1:{self.http_port}{path}",
+                                         headers={"Cookie": self.cookie})
+        with urllib.request.urlopen(request, timeout=10) as r:
             return json.loads(r.read())
 
     def stop(self):
         stop_process(self.proc, timeout=60)
+
+
+BENCH_ADMIN_PASSWORD = "bench-admin-password"
 
 
 def start_sipp(args, stat, cwd):
