@@ -403,17 +403,7 @@ void QueueService::start_waiting(Waiting& call) {
   call.phase = Phase::waiting;
   // The greeting first, then music; position and expected wait every announce_interval.
   std::vector<call::Clip> clips = {prompts_.queued};
-  call.announcing = true;
-  const std::string id = call.id;
-  call.caller->play_background(std::move(clips), media::Loop::no, [this, id] {
-    auto found = waiting_.find(id);
-    if (found == waiting_.end() || found->second->phase != Phase::waiting) return;
-    Waiting& waiting = *found->second;
-    waiting.announcing = false;
-    waiting.caller->play_background({prompts_.music_on_hold}, media::Loop::yes);
-    auto interval = queues_.at(waiting.queue).announce_interval;
-    if (interval.count() > 0) schedule_announcement(waiting, std::chrono::seconds(3));
-  });
+  announce_then_music(call, std::move(clips), std::chrono::seconds(3));
 }
 
 void QueueService::schedule_announcement(Waiting& call, std::chrono::seconds after) {
@@ -449,15 +439,19 @@ void QueueService::announce(Waiting& call) {
              prompts_, std::chrono::duration_cast<std::chrono::seconds>(*estimate)))
       clips.push_back(clip);
   }
+  announce_then_music(call, std::move(clips), queues_.at(call.queue).announce_interval);
+}
+
+void QueueService::announce_then_music(Waiting& call, std::vector<call::Clip> clips,
+                                       std::chrono::seconds next_announcement) {
   call.announcing = true;
-  const std::string id = call.id;
-  call.caller->play_background(std::move(clips), media::Loop::no, [this, id] {
+  call.caller->play_background(std::move(clips), media::Loop::no, [this, id = call.id, next_announcement] {
     auto found = waiting_.find(id);
     if (found == waiting_.end() || found->second->phase != Phase::waiting) return;
     Waiting& waiting = *found->second;
     waiting.announcing = false;
     waiting.caller->play_background({prompts_.music_on_hold}, media::Loop::yes);
-    schedule_announcement(waiting, queues_.at(waiting.queue).announce_interval);
+    schedule_announcement(waiting, next_announcement);
   });
 }
 
@@ -737,14 +731,7 @@ Result<std::monostate, std::string> QueueService::transfer_to_queue(const std::s
   }
   if (call.phase != Phase::finished) {
     call.phase = Phase::waiting;
-    std::vector<call::Clip> clips = {prompts_.transferring};
-    const std::string id = call_id;
-    call.caller->play_background(std::move(clips), media::Loop::no, [this, id] {
-      auto again = waiting_.find(id);
-      if (again == waiting_.end() || again->second->phase != Phase::waiting) return;
-      again->second->caller->play_background({prompts_.music_on_hold}, media::Loop::yes);
-      schedule_announcement(*again->second, queues_.at(again->second->queue).announce_interval);
-    });
+    announce_then_music(call, {prompts_.transferring}, queues_.at(call.queue).announce_interval);
   }
   return std::monostate{};
 }

@@ -178,6 +178,9 @@ class QueueService final : private RouterListener {
   void start_waiting(Waiting& call);
   void announce(Waiting& call);
   void schedule_announcement(Waiting& call, std::chrono::seconds after);
+  // Plays `clips` over the waiting music, then music again and the next announcement.
+  void announce_then_music(Waiting& call, std::vector<call::Clip> clips,
+                           std::chrono::seconds next_announcement);
   void ring_agent(const std::string& call_id, const std::string& agent);
   void agent_answered(const std::string& call_id, const std::string& agent);
   void agent_leg_ended(const std::string& call_id, const std::string& agent, call::LegEnd why);
