@@ -105,7 +105,7 @@ void MediaThread::run_tick() {
   }
   active_.resize(kept);
   // Stereo recordings take one aligned 20 ms slot from each leg.
-  for (auto& recorder : stereo_recorders_) recorder->on_tick();
+  for (auto& recorder : stereo_recorders_) recorder->on_tick(current_tick_);
 
   if (current_tick_ >= next_housekeeping_tick_) {
     next_housekeeping_tick_ = current_tick_ + housekeeping_every_ticks;
@@ -179,7 +179,8 @@ void MediaThread::record_bridge_start(SessionId left, SessionId right, std::file
   }
   record_bridge_stop(left);
   record_bridge_stop(right);
-  auto recorder = std::make_unique<StereoRecorder>(env_.writer, left, right, std::move(path));
+  auto recorder =
+      std::make_unique<StereoRecorder>(env_.writer, left, right, std::move(path), current_tick_);
   left_session->set_stereo_tap(recorder.get(), StereoChannel::left);
   right_session->set_stereo_tap(recorder.get(), StereoChannel::right);
   stereo_recorders_.push_back(std::move(recorder));

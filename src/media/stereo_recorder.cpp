@@ -1,7 +1,6 @@
 #include "media/stereo_recorder.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include "media/audio_clip.hpp"
 
@@ -15,8 +14,8 @@ constexpr std::size_t block_frames = media_sample_rate / 2;
 }  // namespace
 
 StereoRecorder::StereoRecorder(RecordingWriter& writer, SessionId left, SessionId right,
-                               std::filesystem::path path)
-    : writer_(writer), left_(left), right_(right) {
+                               std::filesystem::path path, std::uint64_t tick)
+    : writer_(writer), left_(left), right_(right), last_tick_(tick) {
   job_ = writer_.open(left, std::move(path), 2);
   block_.reserve(block_frames * 2);
 }
@@ -28,29 +27,37 @@ StereoRecorder::~StereoRecorder() {
 void StereoRecorder::add(StereoChannel channel, std::span<const std::int16_t> pcm) {
   Pending& p = pending_[static_cast<std::size_t>(channel)];
   if (pcm.size() > max_pending) pcm = pcm.last(max_pending);
+  // Beyond the backlog the oldest samples go (a burst after a stall).
   const std::size_t overflow =
       p.size + pcm.size() > max_pending ? p.size + pcm.size() - max_pending : 0;
-  if (overflow > 0) {
-    std::memmove(p.samples.data(), p.samples.data() + overflow,
-                 (p.size - overflow) * sizeof(std::int16_t));
-    p.size -= overflow;
+  p.head = (p.head + overflow) % max_pending;
+  p.size -= overflow;
+  std::size_t tail = (p.head + p.size) % max_pending;
+  for (const std::int16_t sample : pcm) {
+    p.samples[tail] = sample;
+    tail = tail + 1 == max_pending ? 0 : tail + 1;
   }
-  std::copy(pcm.begin(), pcm.end(), p.samples.begin() + static_cast<std::ptrdiff_t>(p.size));
   p.size += pcm.size();
 }
 
-void StereoRecorder::on_tick() {
+void StereoRecorder::on_tick(std::uint64_t tick) {
   if (finished_) return;
+  // A clock that did not advance (or went back) writes nothing; every tick since the last call
+  // writes its slot, so time the thread skipped is in the file as what arrived, then silence.
+  for (; last_tick_ < tick; ++last_tick_) write_slot();
+}
+
+void StereoRecorder::write_slot() {
   const std::size_t start = block_.size();
   block_.resize(start + slot_frames * 2, std::int16_t{0});
   for (std::size_t channel = 0; channel < 2; ++channel) {
     Pending& p = pending_[channel];
     const std::size_t n = std::min(p.size, slot_frames);
-    for (std::size_t i = 0; i < n; ++i) block_[start + i * 2 + channel] = p.samples[i];
-    if (n > 0) {
-      std::memmove(p.samples.data(), p.samples.data() + n, (p.size - n) * sizeof(std::int16_t));
-      p.size -= n;
+    for (std::size_t i = 0; i < n; ++i) {
+      block_[start + i * 2 + channel] = p.samples[p.head];
+      p.head = p.head + 1 == max_pending ? 0 : p.head + 1;
     }
+    p.size -= n;
   }
   if (block_.size() >= block_frames * 2) {
     writer_.append(job_, std::move(block_));
