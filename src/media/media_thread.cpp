@@ -1,8 +1,12 @@
 #include "media/media_thread.hpp"
 
+#include <sys/epoll.h>
 #include <time.h>
 
 #include <algorithm>
+#include <array>
+#include <cerrno>
+#include <system_error>
 
 #include <boost/asio/executor_work_guard.hpp>
 
@@ -14,6 +18,24 @@ namespace {
 // missed ticks are skipped (audio would otherwise arrive as a burst the phone cannot use).
 constexpr int max_catch_up_ticks = 5;
 constexpr std::uint64_t housekeeping_every_ticks = 50;  // once a second
+// Sockets served per epoll_wait, and rounds of them per wake-up before the tick and commands
+// get their turn (the rest stay ready: the set is level-triggered).
+constexpr int ready_batch = 256;
+constexpr int max_ready_rounds = 8;
+
+std::uint64_t pack(SessionId id) {
+  return (static_cast<std::uint64_t>(id.generation) << 32) | id.index;
+}
+SessionId unpack(std::uint64_t value) {
+  return SessionId{static_cast<std::uint32_t>(value & 0xffffffffU),
+                   static_cast<std::uint32_t>(value >> 32)};
+}
+
+int create_epoll() {
+  const int fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+  return fd;
+}
 
 std::uint64_t thread_cpu_ns() {
   timespec ts{};
@@ -28,6 +50,8 @@ MediaThread::MediaThread(const EventCallback& emit, RecordingWriter& writer, Por
                          std::chrono::milliseconds rtp_timeout)
     : env_{emit, writer, ports, counters_, rtp_timeout},
       timer_(io_),
+      epoll_fd_(create_epoll()),
+      epoll_(io_, epoll_fd_),
       scratch_(std::make_unique<ThreadScratch>()) {}
 
 MediaThread::~MediaThread() {
@@ -38,6 +62,7 @@ void MediaThread::start() {
   started_at_ = std::chrono::steady_clock::now();
   next_deadline_ = started_at_ + tick_interval;
   schedule_tick();
+  wait_readable();
   thread_ = std::thread([this] {
     auto work = boost::asio::make_work_guard(io_);
     io_.run();
@@ -55,6 +80,8 @@ void MediaThread::stop() {
     sessions_.clear();
     active_.clear();
     timer_.cancel();
+    boost::system::error_code ignored;
+    epoll_.close(ignored);
     io_.stop();
   });
   thread_.join();
@@ -129,7 +156,7 @@ void MediaThread::adopt(std::unique_ptr<Session> session) {
   Session& adopted = *session;
   sessions_[index] = std::move(session);
   adopted.attach(current_tick_);
-  wait_readable(adopted);
+  watch(adopted);
 }
 
 Session* MediaThread::find(SessionId id) {
@@ -144,7 +171,8 @@ void MediaThread::destroy(SessionId id) {
   record_bridge_stop(id);
   unbridge(id);
   session->finish();
-  // Closing the socket cancels the pending wait; its handler finds the slot empty.
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, session->socket().native_handle(), nullptr);
+  // Readiness already fetched for it finds the slot empty (or a newer generation).
   sessions_[id.index].reset();
 }
 
@@ -198,19 +226,46 @@ void MediaThread::record_bridge_stop(SessionId id) {
   stereo_recorders_.erase(found);
 }
 
-void MediaThread::wait_readable(Session& session) {
-  session.socket().async_wait(boost::asio::ip::udp::socket::wait_read,
-                              [this, id = session.id()](const boost::system::error_code& ec) {
-                                if (ec) {
-                                  if (ec != boost::asio::error::operation_aborted) {
-                                    counters_.receive_errors.fetch_add(1,
-                                                                       std::memory_order_relaxed);
-                                    if (Session* s = find(id)) wait_readable(*s);
-                                  }
-                                  return;
-                                }
-                                on_readable(id);
-                              });
+void MediaThread::watch(Session& session) {
+  epoll_event event{};
+  event.events = EPOLLIN;  // level-triggered: what a round leaves unread is reported again
+  event.data.u64 = pack(session.id());
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, session.socket().native_handle(), &event) != 0) {
+    counters_.receive_errors.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void MediaThread::wait_readable() {
+  if (waiting_) return;
+  waiting_ = true;
+  epoll_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                    [this](const boost::system::error_code& ec) {
+                      waiting_ = false;
+                      if (ec) {
+                        if (ec == boost::asio::error::operation_aborted) return;
+                        counters_.receive_errors.fetch_add(1, std::memory_order_relaxed);
+                      }
+                      on_sockets_readable();
+                    });
+}
+
+void MediaThread::on_sockets_readable() {
+  std::array<epoll_event, ready_batch> ready{};
+  for (int round = 0; round < max_ready_rounds; ++round) {
+    const int count = ::epoll_wait(epoll_fd_, ready.data(), ready_batch, 0);
+    if (count <= 0) {
+      wait_readable();
+      return;
+    }
+    for (int i = 0; i < count; ++i)
+      on_readable(unpack(ready[static_cast<std::size_t>(i)].data.u64));
+  }
+  // Still busy: let the tick and the commands run, then come straight back.
+  waiting_ = true;
+  boost::asio::post(io_, [this] {
+    waiting_ = false;
+    on_sockets_readable();
+  });
 }
 
 void MediaThread::on_readable(SessionId id) {
@@ -224,7 +279,6 @@ void MediaThread::on_readable(SessionId id) {
   // Commands triggered by events do not come back here; the session may now need the tick
   // (nothing in receiving starts sending today, but keep the list honest).
   activate(*session);
-  wait_readable(*session);
 }
 
 }  // namespace kefu::media::detail

@@ -1,8 +1,11 @@
 #pragma once
 // One media thread: an io_context run by one OS thread, the sessions placed on it, one 20 ms
 // tick that sends every playing session's next frame, and one receive buffer shared by all its
-// sessions. Internal to kefu_media. Everything but the constructor, start(), stop() and
-// counters() runs on the thread itself (reached through post()).
+// sessions. The sessions' sockets sit in the thread's own epoll set, registered once; only that
+// set is watched through the io_context, so a wake-up serves every socket with data and no
+// socket is re-armed per packet (Asio's async_wait re-arms with epoll_ctl on every call). Internal
+// to kefu_media. Everything but the constructor, start(), stop() and counters() runs on the thread
+// itself (reached through post()).
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -11,6 +14,7 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -59,13 +63,18 @@ class MediaThread {
   void schedule_tick();
   void on_timer();
   void run_tick();
-  void wait_readable(Session& session);
+  void watch(Session& session);
+  void wait_readable();
+  void on_sockets_readable();
   void on_readable(SessionId id);
 
   boost::asio::io_context io_{1};
   ThreadCounters counters_;
   SessionEnv env_;
   boost::asio::steady_timer timer_;
+  int epoll_fd_ = -1;
+  boost::asio::posix::stream_descriptor epoll_;  // epoll_fd_, watched by the io_context
+  bool waiting_ = false;                         // a wait (or a post) on epoll_ is pending
   std::unique_ptr<ThreadScratch> scratch_;
   std::vector<std::unique_ptr<Session>> sessions_;                 // by SessionId::index
   std::vector<SessionId> active_;                                  // sessions needing the tick

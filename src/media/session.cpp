@@ -1,6 +1,9 @@
 #include "media/session.hpp"
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include <boost/asio/buffer.hpp>
@@ -325,18 +328,43 @@ void Session::transmit(std::span<const std::byte> packet) {
 }
 
 void Session::on_readable(std::uint64_t tick, std::uint32_t arrival, ThreadScratch& scratch) {
-  for (std::size_t i = 0; i < max_datagrams_per_wakeup; ++i) {
-    boost::asio::ip::udp::endpoint source;
-    boost::system::error_code ec;
-    const std::size_t size =
-        socket_.receive_from(boost::asio::buffer(scratch.receive), source, 0, ec);
-    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) return;
-    if (ec) {
-      env_.counters.receive_errors.fetch_add(1, std::memory_order_relaxed);
+  constexpr std::size_t batch = ThreadScratch::receive_batch;
+  std::array<mmsghdr, batch> messages{};
+  std::array<iovec, batch> buffers{};
+  std::array<sockaddr_storage, batch> sources{};
+  for (std::size_t i = 0; i < batch; ++i) {
+    buffers[i] = {scratch.receive[i].data(), scratch.receive[i].size()};
+    messages[i].msg_hdr.msg_iov = &buffers[i];
+    messages[i].msg_hdr.msg_iovlen = 1;
+    messages[i].msg_hdr.msg_name = &sources[i];
+  }
+  for (std::size_t read = 0; read < max_datagrams_per_wakeup;) {
+    for (std::size_t i = 0; i < batch; ++i) messages[i].msg_hdr.msg_namelen = sizeof(sources[i]);
+    const int got =
+        ::recvmmsg(socket_.native_handle(), messages.data(), batch, MSG_DONTWAIT, nullptr);
+    if (got < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        env_.counters.receive_errors.fetch_add(1, std::memory_order_relaxed);
+      }
       return;
     }
-    env_.counters.packets_received.fetch_add(1, std::memory_order_relaxed);
-    handle_packet(std::span(scratch.receive).first(size), source, tick, arrival, scratch);
+    const auto count = static_cast<std::size_t>(got);
+    env_.counters.packets_received.fetch_add(count, std::memory_order_relaxed);
+    for (std::size_t i = 0; i < count; ++i) {
+      boost::asio::ip::udp::endpoint source;
+      const auto name_length = messages[i].msg_hdr.msg_namelen;
+      if (name_length > source.capacity()) continue;
+      std::memcpy(source.data(), &sources[i], name_length);
+      source.resize(name_length);
+      if ((messages[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
+        env_.counters.malformed_packets.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      handle_packet(std::span(scratch.receive[i]).first(messages[i].msg_len), source, tick, arrival,
+                    scratch);
+    }
+    if (count < batch) return;  // drained: the next datagram wakes the reactor again
+    read += count;
   }
 }
 
