@@ -38,7 +38,8 @@ fuzz: deps
 	@cmake --build build-fuzz -j$(JOBS) --target fuzz_targets
 	@scripts/run-fuzzers build-fuzz $(FUZZ_SECONDS)
 
-# Micro-benchmarks (Google Benchmark) and, unless LOAD=0, the SIPp load run (several minutes).
+# Micro-benchmarks (Google Benchmark) and, unless LOAD=0, the SIPp load runs and the CRM HTTP
+# look-up load (wrk; several minutes each).
 LOAD ?= 1
 bench: deps
 	@cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DKEFU_TESTS=OFF -DKEFU_BENCH=ON $(CMAKE_COMMON) >/dev/null
@@ -46,6 +47,7 @@ bench: deps
 	@scripts/run-bench build-release
 	@if [ "$(LOAD)" = 1 ]; then python3 bench/load/sip_load.py --kefu build-release/kefu; fi
 	@if [ "$(LOAD)" = 1 ]; then python3 bench/load/bridged_load.py --kefu build-release/kefu; fi
+	@if [ "$(LOAD)" = 1 ]; then python3 bench/load/crm_load.py --build-dir build-release --no-build; fi
 
 format:
 	@find src tests bench fuzz -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i

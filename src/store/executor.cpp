@@ -4,13 +4,35 @@
 
 namespace kefu::store {
 
-StorageExecutor::StorageExecutor(Database& database, Poster poster, std::size_t threads)
-    : poster_(std::move(poster)) {
+namespace {
+
+// Reader connections refuse writes, so a job posted as a read cannot bypass the writer (and its
+// ordering) unnoticed. PostgreSQL: a session setting, which a reconnect after a lost connection
+// does not restore; the guard is for programming mistakes, not a security boundary.
+void make_read_only(Connection& connection) {
+  connection.execute_script(connection.dialect() == Dialect::sqlite
+                                ? "PRAGMA query_only = ON"
+                                : "SET default_transaction_read_only = on");
+}
+
+}  // namespace
+
+StorageExecutor::StorageExecutor(Database& database, Poster poster, std::size_t threads,
+                                 std::size_t readers)
+    : poster_(std::move(poster)), reader_count_(readers) {
   if (threads == 0) threads = 1;
-  for (std::size_t i = 0; i < threads; ++i) connections_.push_back(database.connect());
-  threads_.reserve(threads);
-  for (auto& connection : connections_) {
-    threads_.emplace_back([this, c = connection.get()] { worker(*c); });
+  for (std::size_t i = 0; i < threads + readers; ++i) {
+    connections_.push_back(database.connect());
+    if (i >= threads) make_read_only(*connections_.back());
+  }
+  threads_.reserve(threads + readers);
+  for (std::size_t i = 0; i < connections_.size(); ++i) {
+    Connection* c = connections_[i].get();
+    if (i < threads) {
+      threads_.emplace_back([this, c] { worker(*c); });
+    } else {
+      threads_.emplace_back([this, c] { reader(*c); });
+    }
   }
 }
 
@@ -20,15 +42,20 @@ StorageExecutor::~StorageExecutor() {
     stopping_ = true;
   }
   wake_.notify_all();
+  wake_readers_.notify_all();
   for (auto& thread : threads_) thread.join();
 }
 
-void StorageExecutor::enqueue(Task task) {
+void StorageExecutor::enqueue(Task task, Lane lane) {
   {
     std::lock_guard lock(mutex_);
-    tasks_.push_back(std::move(task));
+    (lane == Lane::writer ? tasks_ : reads_).push_back(std::move(task));
   }
-  wake_.notify_one();
+  (lane == Lane::writer ? wake_ : wake_readers_).notify_one();
+}
+
+bool StorageExecutor::idle() const {
+  return tasks_.empty() && reads_.empty() && events_.empty() && busy_workers_ == 0;
 }
 
 void StorageExecutor::append(StoredEvent event) {
@@ -41,7 +68,7 @@ void StorageExecutor::append(StoredEvent event) {
 
 void StorageExecutor::drain() {
   std::unique_lock lock(mutex_);
-  idle_.wait(lock, [this] { return tasks_.empty() && events_.empty() && busy_workers_ == 0; });
+  idle_.wait(lock, [this] { return idle(); });
 }
 
 std::size_t StorageExecutor::failed_events() const {
@@ -69,7 +96,23 @@ void StorageExecutor::worker(Connection& connection) {
     if (task) task(connection);
     lock.lock();
     --busy_workers_;
-    if (tasks_.empty() && events_.empty() && busy_workers_ == 0) idle_.notify_all();
+    if (idle()) idle_.notify_all();
+  }
+}
+
+void StorageExecutor::reader(Connection& connection) {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    wake_readers_.wait(lock, [this] { return stopping_ || !reads_.empty(); });
+    if (reads_.empty()) break;  // stopping, and nothing left to read
+    Task task = std::move(reads_.front());
+    reads_.pop_front();
+    ++busy_workers_;
+    lock.unlock();
+    task(connection);
+    lock.lock();
+    --busy_workers_;
+    if (idle()) idle_.notify_all();
   }
 }
 
