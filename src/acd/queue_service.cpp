@@ -775,4 +775,48 @@ std::vector<AgentStats> QueueService::agent_stats() const {
   return out;
 }
 
+bool QueueService::agent_has_call(const std::string& agent, const std::string& call_id) const {
+  auto stats = router_.agent_stats(agent, now());
+  return stats && stats->call && *stats->call == call_id;
+}
+
+// ---- agent-initiated calls ----
+
+Result<std::monostate, std::string> QueueService::begin_outbound(const std::string& agent) {
+  auto status =
+      with_router([&](Router& router) { return router.begin_outbound(agent, now()); });
+  return status_text(status, agent, "place a call");
+}
+
+void QueueService::end_outbound(const std::string& agent, OutboundEnd how) {
+  auto status =
+      with_router([&](Router& router) { return router.end_outbound(agent, how, now()); });
+  if (!status) log_->warn("agent={} end of outbound call: {}", agent, to_string(status.error()));
+}
+
+std::optional<std::pair<std::string, Contact>> QueueService::agent_phone(
+    const std::string& agent) const {
+  auto settings = agents_.find(agent);
+  if (settings == agents_.end()) return std::nullopt;
+  for (const auto& extension : settings->second.extensions) {
+    auto found = contacts_(extension);
+    if (!found.empty()) return std::pair{extension, found.front()};
+  }
+  return std::nullopt;
+}
+
+bool QueueService::records_agent(const std::string& agent) const {
+  auto settings = agents_.find(agent);
+  if (settings == agents_.end()) return false;
+  for (const auto& [queue, penalty] : settings->second.routing.queues) {
+    auto found = queues_.find(queue);
+    if (found == queues_.end()) continue;
+    const RecordingPolicy policy = found->second.recording;
+    if (policy == RecordingPolicy::all ||
+        (policy == RecordingPolicy::chosen_agents && settings->second.record_calls))
+      return true;
+  }
+  return false;
+}
+
 }  // namespace kefu::acd

@@ -156,6 +156,8 @@ class QueueService final : private RouterListener {
 
   std::vector<QueueStats> queue_stats() const;
   std::vector<AgentStats> agent_stats() const;
+  // Whether `call_id` is the call the agent is ringing for or talking on.
+  bool agent_has_call(const std::string& agent, const std::string& call_id) const;
   std::vector<std::string> queue_names() const { return queue_order_; }
   const Router& router() const { return router_; }
 
@@ -216,6 +218,20 @@ class QueueService final : private RouterListener {
 
   std::vector<std::function<void()>> deferred_;
   bool in_router_ = false;
+
+ public:
+  // Agent-initiated calls (click-to-call). From begin to end the router sees the agent OnCall,
+  // so no queue call is offered; see Router::begin_outbound / end_outbound for the states.
+  Result<std::monostate, std::string> begin_outbound(const std::string& agent);
+  void end_outbound(const std::string& agent, OutboundEnd how);
+  // The phone to ring for the agent now: the first of their extensions with a live binding.
+  std::optional<std::pair<std::string, Contact>> agent_phone(const std::string& agent) const;
+  // Whether the agent's own calls are recorded: one of their queues records all calls, or
+  // chosen agents and they are chosen. And where such a call's recording goes.
+  bool records_agent(const std::string& agent) const;
+  std::filesystem::path recording_file(const std::string& call_id) const {
+    return recording_path(call_id);
+  }
 };
 
 }  // namespace kefu::acd

@@ -31,6 +31,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -40,6 +41,10 @@
 namespace kefu::acd {
 
 using Status = Result<std::monostate, AcdError>;
+
+// How an agent-initiated call ended: after a conversation the agent wraps up as after a queue
+// call; when nobody was connected they go back to the state they left.
+enum class OutboundEnd : std::uint8_t { talked, not_connected };
 
 class Router {
  public:
@@ -74,6 +79,13 @@ class Router {
                                             TimePoint now,
                                             std::optional<std::string> preferred_agent = {},
                                             Duration preferred_wait = {});
+
+  // Agent-initiated calls (click-to-call): the agent is OnCall, so no queue call is offered,
+  // with no router call behind it. Allowed from Ready, NotReady and WrapUp (which it ends).
+  Status begin_outbound(std::string_view agent, TimePoint now);
+  // talked: wrap-up (the longest of the agent's queues), then Ready; not_connected: the state
+  // before begin_outbound (WrapUp counts as Ready).
+  Status end_outbound(std::string_view agent, OutboundEnd how, TimePoint now);
 
   // Timers.
   std::optional<TimePoint> next_deadline() const;
@@ -128,6 +140,8 @@ class Router {
     std::optional<CallSeq> call;  // ringing or connected
     std::optional<TimePoint> wrap_up_until;
     std::set<CallKey> held_calls;  // calls waiting for this agent as their preferred one
+    // Set while on an agent-initiated call: the state (and reason) to return to.
+    std::optional<std::pair<AgentState, std::string>> before_outbound;
   };
   enum class CallPhase : std::uint8_t { Waiting, HeldForPreferred, Ringing, Connected };
   struct Call {

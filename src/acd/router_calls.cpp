@@ -262,6 +262,55 @@ std::optional<AgentStats> Router::agent_stats(std::string_view agent_id, TimePoi
   return stats;
 }
 
+Status Router::begin_outbound(std::string_view agent_id, TimePoint now) {
+  AgentIndex a = 0;
+  Agent* agent = find_agent(agent_id, &a);
+  if (agent == nullptr) return unexpected(AcdError::UnknownAgent);
+  if (agent->before_outbound) return unexpected(AcdError::InvalidState);
+  switch (agent->state) {
+    case AgentState::Ready:
+    case AgentState::NotReady:
+    case AgentState::WrapUp:
+      break;
+    case AgentState::LoggedOut:
+    case AgentState::Reserved:  // their phone rings for a queue call
+    case AgentState::OnCall:
+      return unexpected(AcdError::InvalidState);
+  }
+  clear_timer(agent->wrap_up_until, TimerKind::WrapUpEnd, a);
+  const AgentState back =
+      agent->state == AgentState::NotReady ? AgentState::NotReady : AgentState::Ready;
+  agent->before_outbound = std::pair{back, agent->reason};
+  change_state(a, AgentState::OnCall, "outbound", now);
+  return std::monostate{};
+}
+
+Status Router::end_outbound(std::string_view agent_id, OutboundEnd how, TimePoint now) {
+  AgentIndex a = 0;
+  Agent* agent = find_agent(agent_id, &a);
+  if (agent == nullptr) return unexpected(AcdError::UnknownAgent);
+  if (!agent->before_outbound) return unexpected(AcdError::InvalidState);
+  const auto [back, reason] = *agent->before_outbound;
+  agent->before_outbound.reset();
+  if (agent->state != AgentState::OnCall) return std::monostate{};
+  if (how == OutboundEnd::talked) {
+    Duration wrap_up{};
+    for (const Membership& m : agent->memberships)
+      wrap_up = std::max(wrap_up, queues_[m.queue].config.wrap_up);
+    if (wrap_up > Duration::zero()) {
+      change_state(a, AgentState::WrapUp, "call_ended", now);
+      set_timer(agent->wrap_up_until, now + wrap_up, TimerKind::WrapUpEnd, a);
+    } else {
+      make_ready(a, "call_ended", now);
+    }
+  } else if (back == AgentState::NotReady) {
+    change_state(a, AgentState::NotReady, reason, now);
+  } else {
+    make_ready(a, "outbound_ended", now);
+  }
+  return std::monostate{};
+}
+
 std::optional<AgentState> Router::agent_state(std::string_view agent_id) const {
   auto found = agent_ids_.find(std::string(agent_id));
   if (found == agent_ids_.end()) return std::nullopt;

@@ -169,6 +169,47 @@ AgentAccount parse_agent(const toml::table& table, std::size_t index) {
   return a;
 }
 
+OutboundConfig parse_outbound(const toml::table& table) {
+  const std::string where = "outbound";
+  OutboundConfig out;
+  out.gateway = get_or<std::string>(table, "gateway", {}, where);
+  if (!out.gateway.empty() &&
+      (!out.gateway.starts_with("sip:") || out.gateway.size() == 4 ||
+       out.gateway.find('@') != std::string::npos))
+    throw Problem(where + ": gateway: must be sip:host[:port] without a user part");
+  out.caller_id = get_or<std::string>(table, "caller_id", {}, where);
+  for (char c : out.caller_id) {
+    if (!std::isdigit(static_cast<unsigned char>(c)) && c != '+')
+      throw Problem(where + ": caller_id: digits (and a leading +) only");
+  }
+  out.caller_name = get_or<std::string>(table, "caller_name", {}, where);
+  out.region = get_or<std::string>(table, "region", "CN", where);
+  if (out.region.size() != 2 || !std::isupper(static_cast<unsigned char>(out.region[0])) ||
+      !std::isupper(static_cast<unsigned char>(out.region[1])))
+    throw Problem(where + ": region: a two-letter country code such as \"CN\"");
+  const std::string format = get_or<std::string>(table, "number_format", "e164", where);
+  if (format == "e164") {
+    out.number_format = GatewayNumberFormat::e164;
+  } else if (format == "national") {
+    out.number_format = GatewayNumberFormat::national;
+  } else {
+    throw Problem(where + ": number_format: unknown value '" + format + "' (e164, national)");
+  }
+  out.strip_prefix = get_or<std::string>(table, "strip_prefix", {}, where);
+  out.add_prefix = get_or<std::string>(table, "add_prefix", {}, where);
+  for (const auto* prefix : {&out.strip_prefix, &out.add_prefix}) {
+    for (char c : *prefix) {
+      if (!std::isdigit(static_cast<unsigned char>(c)) && c != '+' && c != '*' && c != '#')
+        throw Problem(where + ": strip_prefix and add_prefix: digits, +, * and # only");
+    }
+  }
+  out.agent_ring_timeout = seconds_or(table, "agent_ring_timeout_s", seconds(20), where);
+  out.ring_timeout = seconds_or(table, "ring_timeout_s", seconds(60), where);
+  if (out.agent_ring_timeout.count() == 0 || out.ring_timeout.count() == 0)
+    throw Problem(where + ": agent_ring_timeout_s and ring_timeout_s: at least 1");
+  return out;
+}
+
 const toml::array* array_of(const toml::table& root, std::string_view key) {
   const toml::node* node = root.get(key);
   if (node == nullptr) return nullptr;
@@ -242,6 +283,11 @@ AcdSetup parse_root(const toml::table& root) {
       setup.routes.push_back(std::move(route));
       ++i;
     }
+  }
+  if (const toml::node* node = root.get("outbound")) {
+    const toml::table* table = node->as_table();
+    if (table == nullptr) throw Problem("outbound: must be a table ([outbound])");
+    setup.outbound = parse_outbound(*table);
   }
   setup.menu_queue = get_or<std::string>(root, "menu_queue", setup.queues.empty() ? std::string() : setup.queues.front().routing.id, "menu_queue");
   if (!setup.menu_queue.empty() && !queue_names.contains(setup.menu_queue))

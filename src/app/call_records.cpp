@@ -1,5 +1,7 @@
 #include "app/call_records.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include "store/database.hpp"
 #include "store/executor.hpp"
 
@@ -27,8 +29,8 @@ store::Disposition disposition_for(call::LegEnd why, call::Answered answered) {
 }  // namespace
 
 CallRecords::CallRecords(boost::asio::io_context& io, store::StorageExecutor& storage,
-                         std::shared_ptr<spdlog::logger> log, std::chrono::milliseconds flush_interval)
-    : io_(io), storage_(storage), log_(std::move(log)), flush_interval_(flush_interval), flush_timer_(io) {}
+                         std::shared_ptr<spdlog::logger> log)
+    : io_(io), storage_(storage), log_(std::move(log)) {}
 
 void CallRecords::call_arrived(const call::LegInfo& info) {
   store::CallRecord record;
@@ -244,18 +246,19 @@ void CallRecords::recording_done(const media::RecordingDone& done) {
 void CallRecords::schedule_flush() {
   if (flush_scheduled_) return;
   flush_scheduled_ = true;
-  flush_timer_.expires_after(flush_interval_);
-  flush_timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec) return;
-    flush();
+  // At the end of this turn of the loop, so that the writes of one event go together.
+  boost::asio::post(io_, [this, alive = std::weak_ptr<int>(alive_)] {
+    if (alive.expired()) return;
+    flush_scheduled_ = false;
+    if (!writing_) flush();
   });
 }
 
 void CallRecords::flush() {
-  flush_scheduled_ = false;
   if (pending_.empty()) return;
   auto batch = std::make_shared<std::vector<Write>>(std::move(pending_));
   pending_.clear();
+  writing_ = true;
   storage_.post(
       [batch](store::Connection& connection) {
         store::Transaction transaction(connection);
@@ -281,9 +284,77 @@ void CallRecords::flush() {
         transaction.commit();
         return batch->size();
       },
-      [log = log_](store::StoreResult<std::size_t> result) {
+      [this, alive = std::weak_ptr<int>(alive_), log = log_](store::StoreResult<std::size_t> result) {
         if (!result) log->error("call records not stored: {}", result.error().message);
+        if (alive.expired()) return;  // completed after shutdown
+        writing_ = false;
+        flush();  // what came in meanwhile, as one transaction
       });
+}
+
+void CallRecords::outbound_opened(const std::string& call_id, const std::string& agent,
+                                  const std::string& caller_number,
+                                  const std::string& dialed_number) {
+  store::CallRecord record;
+  record.call_id = call_id;
+  record.direction = store::CallDirection::outbound;
+  record.caller_number = caller_number;
+  record.dialed_number = dialed_number;
+  if (auto a = agent_ids_.find(agent); a != agent_ids_.end()) record.agent = a->second;
+  record.arrival = now_ms();
+  open_[call_id] = record;
+  pending_.push_back({Write::Kind::insert, std::move(record), {}, {}});
+  schedule_flush();
+}
+
+void CallRecords::outbound_answered(const std::string& call_id) {
+  auto found = open_.find(call_id);
+  if (found == open_.end()) return;
+  found->second.answered = now_ms();
+  pending_.push_back({Write::Kind::update, found->second, {}, {}});  // a crash keeps the answer
+  schedule_flush();
+}
+
+void CallRecords::outbound_closed(const std::string& call_id, store::Disposition disposition) {
+  auto found = open_.find(call_id);
+  if (found == open_.end()) return;
+  store::CallRecord record = std::move(found->second);
+  open_.erase(found);
+  Progress progress;
+  if (auto p = progress_.find(call_id); p != progress_.end()) {
+    progress = p->second;
+    progress_.erase(p);
+  }
+  const auto ended = now_ms();
+  record.ended = ended;
+  if (progress.hold_since) record.hold += ended - *progress.hold_since;
+  record.disposition = disposition;
+  // wait: from the click to the called party's answer (the agent's ring included).
+  if (record.answered) {
+    record.wait = *record.answered - record.arrival;
+    record.talk = ended - *record.answered - record.hold;
+  } else {
+    record.wait = ended - record.arrival;
+  }
+  pending_.push_back({Write::Kind::update, std::move(record), {}, {}});
+  schedule_flush();
+}
+
+void CallRecords::leg(const std::string& call_id, store::LegRole role, const std::string& agent,
+                      const call::LegInfo& leg, std::chrono::system_clock::time_point started,
+                      std::optional<std::chrono::system_clock::time_point> answered,
+                      std::string end_reason) {
+  store::CallLeg row;
+  row.call_id = call_id;
+  row.role = role;
+  row.number = leg.dialed;
+  if (auto a = agent_ids_.find(agent); a != agent_ids_.end()) row.agent = a->second;
+  row.started = to_timestamp(started);
+  if (answered) row.answered = to_timestamp(*answered);
+  row.ended = now_ms();
+  row.end_reason = std::move(end_reason);
+  pending_.push_back({Write::Kind::leg, {}, std::move(row), {}});
+  schedule_flush();
 }
 
 }  // namespace kefu::app

@@ -1,8 +1,10 @@
 #pragma once
 // Keeps a call record per call in the store: a row at arrival (so a crash leaves it open, to be
-// closed as 'interrupted' at the next start) and the whole row at the end. Writes are grouped:
-// everything that happened within one flush interval goes to disk in one transaction, so the
-// cost of a durable commit does not grow with the call rate.
+// closed as 'interrupted' at the next start) and the whole row at the end. Writes are group-
+// committed without a timer: a write goes to the storage thread at once when none is in flight;
+// what happens while one is in flight goes together in the next transaction as soon as it
+// commits. A record is on disk one or two commits after the event (not after a fixed interval),
+// and the number of commits does not grow with the call rate.
 #include <chrono>
 #include <map>
 #include <optional>
@@ -12,7 +14,6 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <spdlog/logger.h>
 
 #include "acd/queue_service.hpp"
@@ -30,8 +31,7 @@ namespace kefu::app {
 class CallRecords final : public call::CallObserver, public acd::AcdRecorder {
  public:
   CallRecords(boost::asio::io_context& io, store::StorageExecutor& storage,
-              std::shared_ptr<spdlog::logger> log,
-              std::chrono::milliseconds flush_interval = std::chrono::milliseconds(100));
+              std::shared_ptr<spdlog::logger> log);
 
   void call_arrived(const call::LegInfo& info) override;
   void call_answered(const call::LegInfo& info) override;
@@ -68,6 +68,16 @@ class CallRecords final : public call::CallObserver, public acd::AcdRecorder {
   // Hands everything pending to the storage thread now (shutdown).
   void flush();
 
+  // Calls kefu places for an agent (click-to-call): opened when the agent's phone is rung,
+  // answered when the called party answers, closed with the disposition the flow decided.
+  void outbound_opened(const std::string& call_id, const std::string& agent,
+                       const std::string& caller_number, const std::string& dialed_number);
+  void outbound_answered(const std::string& call_id);
+  void outbound_closed(const std::string& call_id, store::Disposition disposition);
+  void leg(const std::string& call_id, store::LegRole role, const std::string& agent,
+           const call::LegInfo& leg, std::chrono::system_clock::time_point started,
+           std::optional<std::chrono::system_clock::time_point> answered, std::string end_reason);
+
  private:
   struct Write {
     enum class Kind : std::uint8_t { insert, update, leg, recording_start, recording_end } kind;
@@ -87,9 +97,9 @@ class CallRecords final : public call::CallObserver, public acd::AcdRecorder {
   boost::asio::io_context& io_;
   store::StorageExecutor& storage_;
   std::shared_ptr<spdlog::logger> log_;
-  std::chrono::milliseconds flush_interval_;
-  boost::asio::steady_timer flush_timer_;
-  bool flush_scheduled_ = false;
+  bool flush_scheduled_ = false;  // a flush is posted to the loop
+  bool writing_ = false;          // a batch is with the storage thread
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // completions check it
   std::vector<Write> pending_;
   std::unordered_map<std::string, store::CallRecord> open_;  // by call id
   std::unordered_map<std::string, Progress> progress_;       // by call id

@@ -245,6 +245,15 @@ ContactCenter::ContactCenter(boost::asio::io_context& io, call::CallManager& cal
     }
   });
   calls.on_recording_done([&records](const media::RecordingDone& done) { records.recording_done(done); });
+  dialer_ = std::make_unique<OutboundDialer>(
+      calls, numbers_,
+      [this](const std::string& extension) { return registration_.contacts(extension); },
+      [this](const std::string& number) {
+        return queues_->agent_for_extension(number).has_value();
+      },
+      setup_.outbound);
+  click_to_call_ = std::make_unique<ClickToCall>(io, calls, *queues_, *dialer_, *live_,
+                                                 prompts_.music_on_hold, log_);
 }
 
 boost::asio::awaitable<acd::CallerProfile> ContactCenter::look_up_caller(std::string caller,
@@ -403,6 +412,11 @@ void ContactCenter::add_http_routes(api::HttpServer& http) {
     auto body = parse_body(request.body);
     if (!body) return error_response(400, "invalid_body", body.error());
     const std::string& call_id = request.params.at(0);
+    // Agents move their own calls; anyone else's needs agents.control (supervisors, 班长).
+    const auth::Identity& caller = *request.caller;
+    if (!auth::can(caller, Permission::agents_control) &&
+        !(caller.agent_number && queues_->agent_has_call(*caller.agent_number, call_id)))
+      return error_response(403, "forbidden", "you may transfer only your own calls");
     Result<std::monostate, std::string> done = std::monostate{};
     if (body->contains("queue") && (*body)["queue"].is_string()) {
       done = queues_->transfer_to_queue(call_id, (*body)["queue"].get<std::string>());
@@ -413,6 +427,47 @@ void ContactCenter::add_http_routes(api::HttpServer& http) {
     }
     if (!done) return error_response(409, "transfer_failed", done.error());
     return json_response(200, json{{"call_id", call_id}, {"transferred", true}});
+  });
+  // Click-to-call: the agent's phone rings first, then the number; answered at once with the
+  // call's id, the progress comes as events.
+  http.route("POST", "/api/v1/calls/originate", Access::needs(Permission::calls_control),
+             [this](const api::HttpRequest& request) {
+    api::JsonBody body(request);
+    auto agent = body.optional_text("agent", 1, 32);
+    const std::string number = body.text("number", 1, 40);
+    body.no_other_fields();
+    const auth::Identity& caller = *request.caller;
+    if (!agent) agent = caller.agent_number;
+    if (!agent)
+      return error_response(400, "missing_field", "you have no agent number: give \"agent\"",
+                            "agent");
+    // An agent calls as themself; placing calls for others needs agents.control (supervisors).
+    if (!(caller.agent_number && *caller.agent_number == *agent) &&
+        !auth::can(caller, Permission::agents_control))
+      return error_response(403, "forbidden", "not allowed to place calls for agent " + *agent);
+    auto started = click_to_call_->originate(*agent, number);
+    if (!started) {
+      const std::string& message = started.error().message;
+      switch (started.error().problem) {
+        case OriginateProblem::unknown_agent:
+          return error_response(404, "not_found", message, "agent");
+        case OriginateProblem::invalid_number:
+          return error_response(400, "invalid_input", message, "number");
+        case OriginateProblem::no_gateway:
+          return error_response(503, "no_gateway", message, "number");
+        case OriginateProblem::unreachable:
+          return error_response(409, "unreachable", message);
+        case OriginateProblem::agent_state:
+          return error_response(409, "invalid_state", message, "agent");
+        case OriginateProblem::failed: break;
+      }
+      return error_response(503, "dial_failed", message);
+    }
+    return json_response(202, json{{"call_id", started->call_id},
+                                   {"agent", started->agent},
+                                   {"extension", started->extension},
+                                   {"number", started->number},
+                                   {"state", "ringing_agent"}});
   });
 }
 

@@ -13,7 +13,9 @@
 
 #include "acd/queue_service.hpp"
 #include "app/acd_config.hpp"
+#include "app/click_to_call.hpp"
 #include "app/live_events.hpp"
+#include "app/outbound_dialer.hpp"
 #include "call/call_manager.hpp"
 #include "store/types.hpp"
 
@@ -56,6 +58,8 @@ class ContactCenter {
                 std::shared_ptr<spdlog::logger> log);
 
   acd::QueueService& queues() { return *queues_; }
+  // Calls to typed numbers: registered extensions directly, others through the gateway.
+  OutboundDialer& dialer() { return *dialer_; }
   // The demo menu's "0".
   call::EntryFlow to_menu_queue();
   void add_routes(call::CallManager& calls);
@@ -76,6 +80,8 @@ class ContactCenter {
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<LiveEvents> live_;  // before queues_: the queue service reports into it
   std::unique_ptr<acd::QueueService> queues_;
+  std::unique_ptr<OutboundDialer> dialer_;
+  std::unique_ptr<ClickToCall> click_to_call_;  // after queues_ and dialer_: uses both
 };
 
 }  // namespace kefu::app

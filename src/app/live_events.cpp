@@ -133,27 +133,8 @@ void LiveEvents::queue_event(const std::string& call_id, const std::string& queu
     return;
   }
   if (type == QueueEventType::complete) {
-    // The customer's history gets the call (shown in the next screen pop).
-    const std::string caller = records_.caller_number(call_id);
-    const std::string summary = "queue " + queue + (agent.empty() ? "" : ", agent " + agent);
-    storage_.post(
-        [&numbers = numbers_, caller, call_id, summary](store::Connection& connection) {
-          crm::CustomerService customers(connection, numbers);
-          auto found = customers.find_by_phone(caller);
-          if (!found || found->empty()) return 0;
-          crm::Interaction interaction;
-          interaction.customer = found->front().id;
-          interaction.kind = crm::InteractionKind::call;
-          interaction.direction = crm::InteractionDirection::inbound;
-          interaction.at = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-          interaction.call_id = call_id;
-          interaction.summary = summary;
-          crm::InteractionRepository(connection).add(interaction);
-          return 1;
-        },
-        [log = log_, call_id](store::StoreResult<int> result) {
-          if (!result) log->warn("call_id={} interaction not stored: {}", call_id, result.error().message);
-        });
+    add_interaction(records_.caller_number(call_id), call_id, crm::InteractionDirection::inbound,
+                    "queue " + queue + (agent.empty() ? "" : ", agent " + agent));
   }
   std::string name;
   switch (type) {
@@ -169,6 +150,28 @@ void LiveEvents::queue_event(const std::string& call_id, const std::string& queu
                {"details", details}}
               .dump(),
           agent, Audience::calls_monitor);
+}
+
+void LiveEvents::add_interaction(const std::string& number, const std::string& call_id,
+                                 crm::InteractionDirection direction, const std::string& summary) {
+  storage_.post(
+      [&numbers = numbers_, number, call_id, direction, summary](store::Connection& connection) {
+        crm::CustomerService customers(connection, numbers);
+        auto found = customers.find_by_phone(number);
+        if (!found || found->empty()) return 0;
+        crm::Interaction interaction;
+        interaction.customer = found->front().id;
+        interaction.kind = crm::InteractionKind::call;
+        interaction.direction = direction;
+        interaction.at = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+        interaction.call_id = call_id;
+        interaction.summary = summary;
+        crm::InteractionRepository(connection).add(interaction);
+        return 1;
+      },
+      [log = log_, call_id](store::StoreResult<int> result) {
+        if (!result) log->warn("call_id={} interaction not stored: {}", call_id, result.error().message);
+      });
 }
 
 void LiveEvents::call_queued(const std::string& call_id, const std::string& queue) {
@@ -191,6 +194,69 @@ void LiveEvents::agent_leg(const std::string& call_id, const std::string& agent,
 void LiveEvents::recording_started(const std::string& call_id, const std::string& agent,
                                    const std::string& caller, const std::filesystem::path& path) {
   records_.recording_started(call_id, agent, caller, path);
+}
+
+// ---- click-to-call ----
+
+void LiveEvents::publish_outbound(const OutboundCallInfo& call, std::string_view type,
+                                  const std::string& details) {
+  publish(json{{"type", type},
+               {"at", now_ms()},
+               {"call_id", call.call_id},
+               {"direction", "outbound"},
+               {"agent", call.agent},
+               {"number", call.number},
+               {"details", details}}
+              .dump(),
+          call.agent, Audience::calls_monitor);
+}
+
+void LiveEvents::outbound_started(const OutboundCallInfo& call) {
+  records_.outbound_opened(call.call_id, call.agent, call.extension, call.number);
+  publish_outbound(call, "call.originated", "ringing agent phone " + call.extension);
+}
+
+void LiveEvents::outbound_dialing(const OutboundCallInfo& call) {
+  publish_outbound(call, "call.dialing", {});
+}
+
+void LiveEvents::outbound_connected(const OutboundCallInfo& call) {
+  records_.outbound_answered(call.call_id);
+  publish_outbound(call, "call.connected", {});
+}
+
+void LiveEvents::outbound_hold(const OutboundCallInfo& call, call::Hold hold) {
+  records_.call_hold(call.call_id, hold);
+}
+
+void LiveEvents::outbound_ended(const OutboundCallInfo& call, store::Disposition disposition,
+                                const std::string& reason) {
+  records_.outbound_closed(call.call_id, disposition);
+  if (disposition == store::Disposition::answered)
+    add_interaction(call.number, call.call_id, crm::InteractionDirection::outbound,
+                    "click-to-call, agent " + call.agent);
+  publish(json{{"type", "call.ended"},
+               {"at", now_ms()},
+               {"call_id", call.call_id},
+               {"direction", "outbound"},
+               {"agent", call.agent},
+               {"number", call.number},
+               {"disposition", store::to_string(disposition)},
+               {"details", reason}}
+              .dump(),
+          call.agent, Audience::calls_monitor);
+}
+
+void LiveEvents::outbound_leg(const OutboundCallInfo& call, store::LegRole role,
+                              const call::LegInfo& leg,
+                              std::chrono::system_clock::time_point started,
+                              std::optional<std::chrono::system_clock::time_point> answered,
+                              std::string end_reason) {
+  records_.leg(call.call_id, role, call.agent, leg, started, answered, std::move(end_reason));
+}
+
+void LiveEvents::outbound_recording(const OutboundCallInfo& call, const std::filesystem::path& path) {
+  records_.recording_started(call.call_id, call.agent, call.number, path);
 }
 
 }  // namespace kefu::app

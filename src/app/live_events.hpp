@@ -7,6 +7,10 @@
 //                   or the number and its region)      → that agent; holders of calls.monitor
 //   call.connected / call.ended                         → that agent; holders of calls.monitor
 //   queue.stats     every queue's live figures, once a second → holders of queues.read
+//   call.originated / call.dialing / call.connected / call.ended with "direction": "outbound"
+//                   a click-to-call: the agent's phone rings; the agent answered and the number
+//                   is dialed; the number answered; the end with its disposition
+//                                                       → that agent; holders of calls.monitor
 // Runs on the control loop; the screen pop is read on a storage thread.
 #include <memory>
 #include <string>
@@ -17,7 +21,9 @@
 #include <spdlog/logger.h>
 
 #include "acd/queue_service.hpp"
+#include "app/click_to_call.hpp"
 #include "auth/permissions.hpp"
+#include "crm/customer.hpp"
 
 namespace kefu::api {
 class WebSocketChannel;
@@ -33,7 +39,7 @@ namespace kefu::app {
 
 class CallRecords;
 
-class LiveEvents final : public acd::AcdRecorder {
+class LiveEvents final : public acd::AcdRecorder, public ClickToCallListener {
  public:
   LiveEvents(boost::asio::io_context& io, CallRecords& records, store::StorageExecutor& storage,
              const crm::PhoneNumbers& numbers, std::shared_ptr<spdlog::logger> log);
@@ -60,6 +66,19 @@ class LiveEvents final : public acd::AcdRecorder {
   void recording_started(const std::string& call_id, const std::string& agent,
                          const std::string& caller, const std::filesystem::path& path) override;
 
+  // ClickToCallListener: stored through CallRecords, then published.
+  void outbound_started(const OutboundCallInfo& call) override;
+  void outbound_dialing(const OutboundCallInfo& call) override;
+  void outbound_connected(const OutboundCallInfo& call) override;
+  void outbound_hold(const OutboundCallInfo& call, call::Hold hold) override;
+  void outbound_ended(const OutboundCallInfo& call, store::Disposition disposition,
+                      const std::string& reason) override;
+  void outbound_leg(const OutboundCallInfo& call, store::LegRole role, const call::LegInfo& leg,
+                    std::chrono::system_clock::time_point started,
+                    std::optional<std::chrono::system_clock::time_point> answered,
+                    std::string end_reason) override;
+  void outbound_recording(const OutboundCallInfo& call, const std::filesystem::path& path) override;
+
  private:
   struct Subscriber {
     std::shared_ptr<api::WebSocketChannel> channel;
@@ -67,6 +86,11 @@ class LiveEvents final : public acd::AcdRecorder {
   };
   enum class Audience : std::uint8_t { agents_read, calls_monitor, queues_read };
   void publish(const std::string& text, const std::string& agent, Audience audience);
+  void publish_outbound(const OutboundCallInfo& call, std::string_view type,
+                        const std::string& details);
+  // The call goes into the customer's history (shown in the next screen pop).
+  void add_interaction(const std::string& number, const std::string& call_id,
+                       crm::InteractionDirection direction, const std::string& summary);
   void tick();
 
   boost::asio::io_context& io_;

@@ -370,8 +370,18 @@ class AcdTest(KefuTestCase):
         caller = Caller(self.kefu, "4309", 5000, caller="13900000090")
         self.assertTrue(self.wait_state("2012", "on_call", 5))
         call_id = self.rows("SELECT call_id FROM call_records WHERE caller_number = '13900000090'")[0][0]
-        status, body = self.api("POST", f"/api/v1/calls/{urllib.request.quote(call_id, safe='')}/transfer",
-                                {"queue": "xfer_b"})
+        transfer_path = f"/api/v1/calls/{urllib.request.quote(call_id, safe='')}/transfer"
+        # An agent moves only their own calls: 1001 is not on this one; 2012 (a user linked to
+        # agent 2012, made here) is, and transfers it.
+        outsider = self.login("1001", "demo1001")
+        status, body, _ = self.raw("POST", transfer_path, {"queue": "xfer_b"}, outsider)
+        self.assertEqual(status, 403, body)
+        status, body = self.api("POST", "/api/v1/users", {"login": "agent2012", "display_name": "坐席2012",
+                                                          "password": "Agent-2012-pw", "role": "agent",
+                                                          "agent_number": "2012"})
+        self.assertEqual(status, 201, body)
+        owner = self.login("agent2012", "Agent-2012-pw")
+        status, body, _ = self.raw("POST", transfer_path, {"queue": "xfer_b"}, owner)
         self.assertEqual(status, 200, body)
         self.assert_sipp_ok(first)  # got its BYE
         self.assertTrue(self.wait_state("2013", "on_call", 5))
