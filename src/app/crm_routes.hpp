@@ -1,7 +1,9 @@
 #pragma once
 // The CRM's REST routes under /api/v1 (customers: search by phone in any spelling, name prefix
-// or account number; read; create), and the screen pop by number. Database work runs on the
-// storage executor; answers come back through the responder.
+// or account number; read; create), and the screen pop by number. Customer reads are limited to
+// the caller's data scope (auth::scope_for, Resource::customers); the screen pop is not (it is
+// about the caller on the line). Database work runs on the storage executor; answers come back
+// through the responder.
 #include <memory>
 
 #include <spdlog/logger.h>

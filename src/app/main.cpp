@@ -57,6 +57,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--db", options.db,
                     "Database: postgresql://user@host:port/name, or a SQLite file (default DATA_DIR/kefu.db)");
+  serve->add_option("--db-readers", options.db_readers,
+                    "Read-only database connections for look-ups (0 = look-ups share the writer)")
+      ->check(CLI::Range(0, 64))
+      ->capture_default_str();
   serve->add_option("--config", options.config_file,
                     "Contact-center set-up (TOML: queues, agents, customers, service numbers)")
       ->check(CLI::ExistingFile);

@@ -16,6 +16,10 @@ struct ServeOptions {
   std::string data_dir = "var";
   // `postgresql://user@host/db`, or a SQLite file; empty: <data_dir>/kefu.db.
   std::string db;
+  // Read-only database connections for look-ups (CRM GETs, screen pop), each with its own
+  // thread, beside the one writer; 0: look-ups queue on the writer. Four on two cores: on
+  // PostgreSQL a look-up is mostly waiting for round trips, so more than the cores stay useful.
+  unsigned db_readers = 4;
   std::vector<HostPort> sip_listen;  // UDP and TCP on each; default 127.0.0.1:5060
   HostPort http_listen{"127.0.0.1", 8080};
   bool demo = false;

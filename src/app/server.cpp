@@ -122,7 +122,8 @@ int run_server(const ServeOptions& options) {
   try {
     database = store::open_database(database_name);
     auto connection = database->connect();
-    const std::array extra_migrations{crm::crm_migration(), auth::auth_migration()};
+    const std::array extra_migrations{crm::crm_migration(), auth::auth_migration(),
+                                      crm::crm_ownership_migration()};
     int applied = store::migrate(*connection, extra_migrations);
     int interrupted = store::CallRecordRepository(*connection).close_interrupted_calls(
         std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
@@ -146,9 +147,10 @@ int run_server(const ServeOptions& options) {
     boost::asio::post(io, std::move(done));
   });
   auth::AuthService auth_service(auth::AuthSettings{}, auth::system_clock());
-  store::StorageExecutor storage(*database, [&io](std::function<void()> done) {
-    boost::asio::post(io, std::move(done));
-  });
+  // One writer keeps writes in order; look-ups (post_read) run on their own readers.
+  store::StorageExecutor storage(
+      *database, [&io](std::function<void()> done) { boost::asio::post(io, std::move(done)); }, 1,
+      options.db_readers);
   CallRecords call_records(io, storage, logging.module("records"));
   call_records.set_ids(stored_ids.queues, stored_ids.agents);
 

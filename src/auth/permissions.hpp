@@ -91,6 +91,9 @@ struct DataScope {
   UserId user{};                          // for `own`
   std::vector<DepartmentId> departments;  // for `department`: the subtree
 
+  // Every row: for readers acting for no one person (the ACD, the screen pop of a call).
+  static DataScope everything() { return {ScopeKind::all, {}, {}}; }
+
   // Whether a row owned by `owner` in `department` is visible.
   bool allows(std::optional<UserId> owner, std::optional<DepartmentId> department) const;
   bool allows_department(std::optional<DepartmentId> department) const;

@@ -85,10 +85,26 @@ CREATE TABLE customer_notes (
 CREATE INDEX customer_notes_by_customer ON customer_notes(customer_id, created_at, id);
 )sql";
 
+// Version 4, after auth's v3 (departments, users): who owns a customer, for data scope. Both
+// columns are nullable: rows already there stay shared (neither set, see CustomerRepository),
+// and a creator without a department owns theirs alone. Departments and users are never
+// deleted (users are disabled), so the references need no ON DELETE. SQLite accepts ADD COLUMN
+// … REFERENCES because the default is NULL.
+constexpr std::string_view ownership_v4 = R"sql(
+ALTER TABLE customers ADD COLUMN department_id BIGINT REFERENCES departments(id);
+ALTER TABLE customers ADD COLUMN owner_user_id BIGINT REFERENCES users(id);
+CREATE INDEX customers_by_department ON customers(department_id, id);
+CREATE INDEX customers_by_owner ON customers(owner_user_id, id);
+)sql";
+
 }  // namespace
 
 std::string_view crm_schema_ddl() {
   return schema_v2;
+}
+
+std::string_view crm_ownership_ddl() {
+  return ownership_v4;
 }
 
 }  // namespace kefu::crm

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "auth/types.hpp"
 #include "store/types.hpp"
 
 namespace kefu::crm {
@@ -58,6 +59,11 @@ struct Customer {
   std::vector<std::string> account_numbers;  // sorted; each belongs to one customer only
   Timestamp created{};                       // set by the repository
   Timestamp updated{};
+  // Whose customer this is, for data scope (auth::scope_for(…, Resource::customers)). Set at
+  // create, kept by update(). Neither set: a shared customer every reader sees (rows from
+  // before schema v4, the configuration's and the demo's); see CustomerRepository.
+  std::optional<auth::DepartmentId> department;
+  std::optional<auth::UserId> owner;
 };
 
 // What a name search returns: enough to show a pick list without loading every profile.

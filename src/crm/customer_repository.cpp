@@ -13,7 +13,18 @@ using store::StoreErrorKind;
 using store::Value;
 
 constexpr std::string_view customer_columns =
-    "c.id, c.name, c.company, c.gender, c.birthday, c.vip_tier, c.created_at, c.updated_at";
+    "c.id, c.name, c.company, c.gender, c.birthday, c.vip_tier, c.created_at, c.updated_at, "
+    "c.department_id, c.owner_user_id";
+
+// The rows of `customers c` that `scope` shows, as a condition whose parameters are appended.
+// A shared customer (no department, no owner: rows from before schema v4, the configuration's,
+// the demo's) is visible to every reader, as it was before customers had owners; one with an
+// owner but no department (made by a user without one) only to that user and to `all`.
+std::string visible(const auth::DataScope& scope, std::vector<Value>& params) {
+  if (scope.kind == auth::ScopeKind::all) return "1=1";
+  return "((c.department_id IS NULL AND c.owner_user_id IS NULL) OR " +
+         scope.sql_condition("c.owner_user_id", "c.department_id", params) + ")";
+}
 
 Customer read_customer(const Row& row) {
   Customer customer;
@@ -29,6 +40,8 @@ Customer read_customer(const Row& row) {
   customer.vip_tier = static_cast<int>(row.int64(5));
   customer.created = row.time(6);
   customer.updated = row.time(7);
+  customer.department = row.optional_id<auth::DepartmentId>(8);
+  customer.owner = row.optional_id<auth::UserId>(9);
   return customer;
 }
 
@@ -50,10 +63,12 @@ CustomerId CustomerRepository::create(const Customer& customer, Timestamp now) {
   store::Transaction tx(connection_);
   auto row = connection_.query_one(
       "INSERT INTO customers (name, name_key, company, gender, birthday, vip_tier, created_at, "
-      "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      "updated_at, department_id, owner_user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "RETURNING id",
       {customer.name, name_search_key(customer.name), customer.company,
        std::string(store::to_string(customer.gender)), birthday_value(customer.birthday),
-       std::int64_t{customer.vip_tier}, store::to_epoch_ms(now), store::to_epoch_ms(now)});
+       std::int64_t{customer.vip_tier}, store::to_epoch_ms(now), store::to_epoch_ms(now),
+       store::nullable(customer.department), store::nullable(customer.owner)});
   Customer stored = customer;
   stored.id = row->id<CustomerId>(0);
   write_details(stored);
@@ -87,54 +102,70 @@ bool CustomerRepository::remove(CustomerId id) {
   return connection_.execute("DELETE FROM customers WHERE id = ?", {store::raw(id)}) > 0;
 }
 
-std::optional<Customer> CustomerRepository::find(CustomerId id) {
+std::optional<Customer> CustomerRepository::find(CustomerId id, const auth::DataScope& scope) {
   store::Transaction tx(connection_, store::TransactionMode::read);
-  auto customers = load_customers(connection_.query(
-      "SELECT " + std::string(customer_columns) + " FROM customers c WHERE c.id = ?",
-      {store::raw(id)}));
+  std::vector<Value> params{store::raw(id)};
+  const std::string condition = visible(scope, params);
+  auto customers =
+      load_customers(connection_.query("SELECT " + std::string(customer_columns) +
+                                           " FROM customers c WHERE c.id = ? AND " + condition,
+                                       params));
   tx.commit();
   if (customers.empty()) return std::nullopt;
   return std::move(customers.front());
 }
 
-std::vector<Customer> CustomerRepository::find_by_phone(std::string_view e164, int limit) {
+std::vector<Customer> CustomerRepository::find_by_phone(std::string_view e164, int limit,
+                                                        const auth::DataScope& scope) {
   store::Transaction tx(connection_, store::TransactionMode::read);
   // Both branches use an index on the number (customer_phones_by_number,
-  // customer_contacts_by_number).
+  // customer_contacts_by_number); the scope then filters the few customers found.
+  std::vector<Value> params{std::string(e164), std::string(e164)};
+  const std::string condition = visible(scope, params);
+  params.emplace_back(std::int64_t{limit});
   auto customers = load_customers(connection_.query(
       "SELECT " + std::string(customer_columns) +
           " FROM customers c WHERE c.id IN (SELECT customer_id FROM customer_phones WHERE e164 = "
-          "? UNION SELECT customer_id FROM customer_contacts WHERE e164 = ?) "
-          "ORDER BY c.vip_tier DESC, c.id LIMIT ?",
-      {std::string(e164), std::string(e164), std::int64_t{limit}}));
+          "? UNION SELECT customer_id FROM customer_contacts WHERE e164 = ?) AND " +
+          condition + " ORDER BY c.vip_tier DESC, c.id LIMIT ?",
+      params));
   tx.commit();
   return customers;
 }
 
-std::optional<Customer> CustomerRepository::find_by_account(std::string_view account_number) {
+std::optional<Customer> CustomerRepository::find_by_account(std::string_view account_number,
+                                                            const auth::DataScope& scope) {
   store::Transaction tx(connection_, store::TransactionMode::read);
+  std::vector<Value> params{std::string(account_number)};
+  const std::string condition = visible(scope, params);
   auto customers = load_customers(
       connection_.query("SELECT " + std::string(customer_columns) +
                             " FROM customer_accounts a JOIN customers c ON c.id = a.customer_id "
-                            "WHERE a.account_number = ?",
-                        {std::string(account_number)}));
+                            "WHERE a.account_number = ? AND " +
+                            condition,
+                        params));
   tx.commit();
   if (customers.empty()) return std::nullopt;
   return std::move(customers.front());
 }
 
-std::vector<CustomerSummary> CustomerRepository::search_by_name(std::string_view prefix,
-                                                                int limit) {
+std::vector<CustomerSummary> CustomerRepository::search_by_name(std::string_view prefix, int limit,
+                                                                const auth::DataScope& scope) {
   std::vector<CustomerSummary> found;
   const std::string low = name_search_key(prefix);
   const auto high = prefix_upper_bound(low);
   if (low.empty() || !high || limit <= 0) return found;
   // A range on customers_by_name_key (name_key, id): the index gives the order, so the scan
-  // stops after `limit` rows however common the prefix.
+  // stops after `limit` visible rows however common the prefix (rows out of scope are read
+  // and skipped on the way).
+  std::vector<Value> params{low, *high};
+  const std::string condition = visible(scope, params);
+  params.emplace_back(std::int64_t{limit});
   for (const Row& row :
-       connection_.query("SELECT id, name, company, vip_tier FROM customers "
-                         "WHERE name_key >= ? AND name_key < ? ORDER BY name_key, id LIMIT ?",
-                         {low, *high, std::int64_t{limit}})) {
+       connection_.query("SELECT c.id, c.name, c.company, c.vip_tier FROM customers c "
+                         "WHERE c.name_key >= ? AND c.name_key < ? AND " +
+                             condition + " ORDER BY c.name_key, c.id LIMIT ?",
+                         params)) {
     found.push_back(
         {row.id<CustomerId>(0), row.text(1), row.text(2), static_cast<int>(row.int64(3))});
   }

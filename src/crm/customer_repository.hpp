@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/permissions.hpp"
 #include "crm/customer.hpp"
 #include "store/database.hpp"
 
@@ -21,20 +22,31 @@ class CustomerRepository {
 
   // Sets created and updated to `now`. Throws constraint when an account number is taken.
   CustomerId create(const Customer& customer, Timestamp now);
-  // Replaces every field and list but `created`; throws not_found, or constraint as create().
+  // Replaces every field and list but `created` and the ownership (department, owner), which
+  // create() sets once; throws not_found, or constraint as create().
   void update(const Customer& customer, Timestamp now);
   // Removes the customer with its numbers, addresses, tags, accounts, contacts, interactions
   // and notes. Returns whether there was one.
   bool remove(CustomerId id);
 
-  std::optional<Customer> find(CustomerId id);
+  // Reads see the customers `scope` allows (auth::scope_for(identity, Resource::customers)),
+  // filtered in SQL: those the scope's owner or departments hold, and the shared ones (neither
+  // department nor owner: every reader sees them, as they were before customers had owners).
+  // The default, everything, is for readers acting for no one person: the ACD, the screen pop.
+  std::optional<Customer> find(CustomerId id,
+                               const auth::DataScope& scope = auth::DataScope::everything());
   // Customers having this number themselves or through one of their contacts (one number can
   // be shared, e.g. a company switchboard): highest VIP tier first, at most `limit`.
-  std::vector<Customer> find_by_phone(std::string_view e164, int limit = 20);
-  std::optional<Customer> find_by_account(std::string_view account_number);
+  std::vector<Customer> find_by_phone(std::string_view e164, int limit = 20,
+                                      const auth::DataScope& scope = auth::DataScope::everything());
+  std::optional<Customer> find_by_account(
+      std::string_view account_number,
+      const auth::DataScope& scope = auth::DataScope::everything());
   // Names starting with `prefix`, compared by search key (text_keys.hpp: case- and width-
   // insensitive), in key order, at most `limit`. An empty prefix finds nothing.
-  std::vector<CustomerSummary> search_by_name(std::string_view prefix, int limit = 20);
+  std::vector<CustomerSummary> search_by_name(
+      std::string_view prefix, int limit = 20,
+      const auth::DataScope& scope = auth::DataScope::everything());
 
   ContactId add_contact(const Contact& contact);  // throws when the customer does not exist
   void update_contact(const Contact& contact);    // throws not_found

@@ -133,14 +133,16 @@ Result<CustomerId, std::string> CustomerService::update(Customer customer) {
   return checked->id;
 }
 
-Result<std::vector<Customer>, std::string> CustomerService::find_by_phone(std::string_view number) {
+Result<std::vector<Customer>, std::string> CustomerService::find_by_phone(
+    std::string_view number, const auth::DataScope& scope) {
   auto e164 = numbers_.normalize(number, default_region_);
   if (!e164) return unexpected(std::move(e164.error()));
-  return repository_.find_by_phone(*e164);
+  return repository_.find_by_phone(*e164, 20, scope);
 }
 
-std::optional<Customer> CustomerService::find_by_account(std::string_view account_number) {
-  return repository_.find_by_account(trim(account_number));
+std::optional<Customer> CustomerService::find_by_account(std::string_view account_number,
+                                                         const auth::DataScope& scope) {
+  return repository_.find_by_account(trim(account_number), scope);
 }
 
 Result<ContactId, std::string> CustomerService::add_contact(Contact contact) {

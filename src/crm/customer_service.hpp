@@ -32,13 +32,23 @@ class CustomerService {
   Result<CustomerId, std::string> update(Customer customer);
   bool remove(CustomerId id) { return repository_.remove(id); }
 
-  std::optional<Customer> find(CustomerId id) { return repository_.find(id); }
+  // Reads see what `scope` allows (CustomerRepository: the API passes the caller's scope; the
+  // default, everything, is for the ACD and the screen pop).
+  std::optional<Customer> find(CustomerId id,
+                               const auth::DataScope& scope = auth::DataScope::everything()) {
+    return repository_.find(id, scope);
+  }
   // `number` in any spelling ("020-8333 1234", "+86 20 83331234" …); an error when it is not a
   // valid number, else the customers having it (see CustomerRepository::find_by_phone).
-  Result<std::vector<Customer>, std::string> find_by_phone(std::string_view number);
-  std::optional<Customer> find_by_account(std::string_view account_number);
-  std::vector<CustomerSummary> search_by_name(std::string_view prefix, int limit = 20) {
-    return repository_.search_by_name(prefix, limit);
+  Result<std::vector<Customer>, std::string> find_by_phone(
+      std::string_view number, const auth::DataScope& scope = auth::DataScope::everything());
+  std::optional<Customer> find_by_account(
+      std::string_view account_number,
+      const auth::DataScope& scope = auth::DataScope::everything());
+  std::vector<CustomerSummary> search_by_name(
+      std::string_view prefix, int limit = 20,
+      const auth::DataScope& scope = auth::DataScope::everything()) {
+    return repository_.search_by_name(prefix, limit, scope);
   }
 
   Result<ContactId, std::string> add_contact(Contact contact);

@@ -1,7 +1,17 @@
 """Starts a real `kefu serve` on loopback ports in a temporary data directory and drives it
-with real peers (SIPp, baresip, raw sockets). Every wait has a deadline; nothing sleeps blind."""
+with real peers (SIPp, baresip, raw sockets). Every wait has a deadline; nothing sleeps blind.
+
+KEFU_TEST_DB=postgresql runs the servers of KefuTestCase classes on PostgreSQL instead of SQLite:
+a throwaway cluster (one per test process, started on first use, stopped at exit) with a fresh
+database per server. Tests that build Kefu(...) themselves pass db=database_for_test() to follow
+the same switch."""
+import atexit
+import glob
+import grp
+import itertools
 import math
 import os
+import pwd
 import random
 import shutil
 import signal
@@ -39,15 +49,183 @@ def free_port(kind=socket.SOCK_DGRAM, both=False):
     raise RuntimeError("no free port")
 
 
-class Kefu:
-    """One kefu server process for a test class."""
+PG_PREFIX = "kefu-pg-py-"
 
-    def __init__(self, extra_args=()):
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is gone all the same
+    except (OSError, IndexError):
+        return True
+
+
+class PostgresCluster:
+    """A throwaway PostgreSQL cluster on a free loopback port, its socket and data in a temporary
+    directory that stop() removes. Debian keeps initdb and pg_ctl in
+    /usr/lib/postgresql/<version>/bin (KEFU_TEST_PG_BINDIR overrides). PostgreSQL refuses to run
+    as root, so as root its tools run as the `postgres` system user (as
+    tests/unit/store/postgres_cluster.cpp does)."""
+
+    def __init__(self):
+        self.bindir = self._find_bindir()
+        self.as_postgres = os.geteuid() == 0
+        self.dir = None
+        self.port = None
+        self.running = False
+        self._databases = itertools.count(1)
+
+    @staticmethod
+    def _find_bindir():
+        explicit = os.environ.get("KEFU_TEST_PG_BINDIR")
+        candidates = [explicit] if explicit else sorted(
+            glob.glob("/usr/lib/postgresql/*/bin"),
+            key=lambda d: int(d.split("/")[-2]) if d.split("/")[-2].isdigit() else -1,
+            reverse=True)
+        for d in candidates:
+            if os.access(os.path.join(d, "initdb"), os.X_OK) and \
+                    os.access(os.path.join(d, "pg_ctl"), os.X_OK):
+                return d
+        raise RuntimeError("PostgreSQL server tools (initdb, pg_ctl) not found under "
+                           "/usr/lib/postgresql/*/bin or KEFU_TEST_PG_BINDIR: install the "
+                           "`postgresql` package (scripts/install-deps does)")
+
+    def _run(self, args, timeout=90):
+        """Runs a PostgreSQL tool (as `postgres` when we are root); its output goes to
+        commands.log. Raises with the log's tail when it fails or overruns."""
+        argv = [os.path.join(self.bindir, args[0])] + list(args[1:])
+        if self.as_postgres:
+            argv = ["runuser", "-u", "postgres", "--"] + argv
+        log_path = os.path.join(self.dir, "commands.log")
+        with open(log_path, "a") as log:
+            try:
+                # cwd: a directory the postgres user may enter (the test's own may be closed).
+                code = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                      stderr=subprocess.STDOUT, cwd=self.dir,
+                                      timeout=timeout).returncode
+            except subprocess.TimeoutExpired:
+                code = "timeout"
+        if code != 0:
+            raise RuntimeError(f"{args[0]} failed ({code}):\n{self._tail(log_path)}\n"
+                               f"server log:\n{self._tail(os.path.join(self.dir, 'server.log'))}")
+
+    @staticmethod
+    def _tail(path, keep=2000):
+        try:
+            with open(path, errors="replace") as f:
+                return f.read()[-keep:]
+        except OSError:
+            return ""
+
+    def _data(self):
+        return os.path.join(self.dir, "data")
+
+    def start(self):
+        self._reap_abandoned()
+        self.dir = tempfile.mkdtemp(prefix=f"{PG_PREFIX}{os.getpid()}-")
+        atexit.register(self.stop)  # also after a failed start or an interrupted run
+        if self.as_postgres:
+            os.chown(self.dir, pwd.getpwnam("postgres").pw_uid, grp.getgrnam("postgres").gr_gid)
+        # -N: no fsync; the cluster is thrown away.
+        self._run(["initdb", "-D", self._data(), "-U", "kefu", "--auth=trust", "-E", "UTF8",
+                   "--locale=C", "-N"])
+        # The port is free when chosen but may be taken before the server binds it: try a few.
+        for attempt in range(3):
+            port = free_port(socket.SOCK_STREAM)
+            try:
+                self._run(["pg_ctl", "-D", self._data(), "-l", os.path.join(self.dir, "server.log"),
+                           "-o", f"-k '{self.dir}' -h 127.0.0.1 -p {port} -F", "-w", "-t", "60",
+                           "start"])
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+                continue
+            self.port = port
+            self.running = True
+            return self
+
+    def create_database(self):
+        """A new, empty database; returns its URL for `kefu --db`."""
+        name = f"kefu_{next(self._databases)}"
+        self._run(["createdb", "-h", self.dir, "-p", str(self.port), "-U", "kefu", name])
+        return f"postgresql://kefu@127.0.0.1:{self.port}/{name}"
+
+    def stop(self):
+        if self.dir is None:
+            return
+        if self.running:
+            try:
+                self._run(["pg_ctl", "-D", self._data(), "-m", "immediate", "-w", "-t", "30",
+                           "stop"], timeout=60)
+            except RuntimeError as e:
+                print(f"stopping the test PostgreSQL cluster: {e}")
+            self.running = False
+        if os.environ.get("KEFU_KEEP_TEST_DIRS"):
+            print(f"kept {self.dir}")
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir = None
+
+    def _reap_abandoned(self):
+        """Clusters of test processes that died without stopping theirs (killed by a ctest
+        time-out): their directory names carry the dead process's id."""
+        for d in glob.glob(os.path.join(tempfile.gettempdir(), PG_PREFIX + "*")):
+            try:
+                pid = int(os.path.basename(d)[len(PG_PREFIX):].split("-")[0])
+            except ValueError:
+                continue
+            if pid == os.getpid() or _pid_alive(pid):
+                continue
+            if os.path.exists(os.path.join(d, "data", "postmaster.pid")):
+                argv = [os.path.join(self.bindir, "pg_ctl"), "-D", os.path.join(d, "data"), "-m",
+                        "immediate", "-w", "-t", "30", "stop"]
+                if self.as_postgres:
+                    argv = ["runuser", "-u", "postgres", "--"] + argv
+                subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, cwd=d, timeout=60)
+            shutil.rmtree(d, ignore_errors=True)
+
+
+_shared_postgres = None
+
+
+def database_for_test():
+    """The `--db` value for a new kefu: None (SQLite in the data directory) unless
+    KEFU_TEST_DB=postgresql, then a fresh database on this process's throwaway cluster."""
+    global _shared_postgres
+    backend = os.environ.get("KEFU_TEST_DB", "sqlite")
+    if backend == "sqlite":
+        return None
+    if backend != "postgresql":
+        raise RuntimeError(f"KEFU_TEST_DB={backend}: expected sqlite or postgresql")
+    if _shared_postgres is None:
+        cluster = PostgresCluster()
+        try:
+            cluster.start()
+        except BaseException:
+            cluster.stop()
+            raise
+        _shared_postgres = cluster
+    return _shared_postgres.create_database()
+
+
+class Kefu:
+    """One kefu server process for a test class. `db`: a `--db` URL (see database_for_test);
+    None keeps SQLite in the data directory."""
+
+    def __init__(self, extra_args=(), db=None):
         self.data_dir = tempfile.mkdtemp(prefix="kefu-test-")
         self.sip_port = free_port(both=True)
         self.http_port = free_port(socket.SOCK_STREAM)
         self.log_path = os.path.join(self.data_dir, "kefu.log")
         self.extra_args = list(extra_args)
+        self.db = db
         self.proc = None
 
     def start(self, timeout=60):
@@ -55,6 +233,8 @@ class Kefu:
                 "--sip-listen", f"127.0.0.1:{self.sip_port}",
                 "--http-listen", f"127.0.0.1:{self.http_port}",
                 "--log-level", "debug", "--media-port-range", self._media_range()] + self.extra_args
+        if self.db:
+            args += ["--db", self.db]
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + timeout
@@ -345,7 +525,13 @@ class KefuTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.kefu = Kefu(cls.extra_args).start()
+        cls.kefu = Kefu(cls.extra_args, db=database_for_test())
+        try:
+            cls.kefu.start()
+        except BaseException:
+            cls.kefu.stop()  # tearDownClass does not run after a failed setUpClass
+            cls.kefu.cleanup()
+            raise
 
     @classmethod
     def tearDownClass(cls):

@@ -2,6 +2,9 @@
 `kefu serve --demo` (demo people: admin/admin123, supervisor/super123 of 客服一组 with agents
 1001–1005, leader/leader123 of 客服二组 with agents 1006–1010, agents 1001–1010 / demo1001…).
 
+Customers are scoped like users: each test builds its own departments and people through the
+admin API. KEFU_TEST_DB=postgresql runs all of it on PostgreSQL (kefu_harness.py).
+
 Requests come from several loopback addresses (127.0.0.2, 127.0.0.3, …: all of 127.0.0.0/8 is
 loopback on Linux) so that the throttling test can be an attacker and the agent at once. Each
 test uses its own users, so the order of tests does not matter."""
@@ -169,6 +172,99 @@ class ApiAuthTest(KefuTestCase):
         team2 = body["items"][0]["children"][1]["id"]
         status, body, _, _ = supervisor.request("GET", f"/api/v1/users?department={team2}")
         self.assertEqual((status, body["items"]), (200, []), body)
+
+    # ---- customers: department scope ----
+
+    def make_department(self, admin, name, parent=None):
+        body = {"name": name}
+        if parent is not None:
+            body["parent_id"] = parent
+        status, created, _, _ = admin.request("POST", "/api/v1/departments", body)
+        self.assertEqual(status, 201, created)
+        return created["id"]
+
+    def make_user(self, admin, login, role, department):
+        status, created, _, _ = admin.request("POST", "/api/v1/users", {
+            "login": login, "display_name": login, "password": "password11", "role": role,
+            "department_id": department})
+        self.assertEqual(status, 201, created)
+        return self.signed_in(login, "password11"), created["id"]
+
+    def customer_ids(self, client, query):
+        status, body, _, _ = client.request("GET", "/api/v1/customers?" + query)
+        self.assertEqual(status, 200, body)
+        return sorted(c["id"] for c in body["customers"])
+
+    def test_customer_scope_on_lists_and_single_reads(self):
+        # 客户部 with teams A and B under it: an agent in each, a supervisor of 客户部.
+        admin = self.signed_in("admin", "admin123")
+        parent = self.make_department(admin, "it 客户部")
+        team_a = self.make_department(admin, "it 客户 A 组", parent)
+        team_b = self.make_department(admin, "it 客户 B 组", parent)
+        agent_a, agent_a_id = self.make_user(admin, "it-cust-a", "agent", team_a)
+        agent_b, _ = self.make_user(admin, "it-cust-b", "agent", team_b)
+        supervisor, _ = self.make_user(admin, "it-cust-sup", "supervisor", parent)
+        other_supervisor = self.signed_in("supervisor", "super123")  # the demo's, of 客服一组
+
+        # Both teams' customers share a switchboard number and a name prefix.
+        status, of_a, _, _ = agent_a.request("POST", "/api/v1/customers", {
+            "name": "范围测试甲", "phone": "020-8111 0001"})
+        self.assertEqual(status, 201, of_a)
+        self.assertEqual((of_a["department_id"], of_a["owner_user_id"]), (team_a, agent_a_id))
+        status, of_b, _, _ = agent_b.request("POST", "/api/v1/customers", {
+            "name": "范围测试乙", "phone": "+86 20 81110001"})
+        self.assertEqual(status, 201, of_b)
+        self.assertEqual(of_b["department_id"], team_b)
+        a, b = of_a["id"], of_b["id"]
+        by_phone, by_name = "phone=02081110001", "name=%E8%8C%83%E5%9B%B4%E6%B5%8B%E8%AF%95"
+
+        # The agent in A: not B's customer, in a list or by id (404 as for a missing one).
+        self.assertEqual(self.customer_ids(agent_a, by_phone), [a])
+        self.assertEqual(self.customer_ids(agent_a, by_name), [a])
+        self.assertEqual(agent_a.request("GET", f"/api/v1/customers/{a}")[0], 200)
+        self.assertError(agent_a.request("GET", f"/api/v1/customers/{b}"), 404, "not_found", "id")
+        self.assertEqual(self.customer_ids(agent_b, by_phone), [b])
+        self.assertError(agent_b.request("GET", f"/api/v1/customers/{a}"), 404, "not_found", "id")
+        # The supervisor of the department above both teams sees both; the administrator too;
+        # a supervisor of an unrelated team neither.
+        for client in (supervisor, admin):
+            self.assertEqual(self.customer_ids(client, by_phone), sorted([a, b]))
+            self.assertEqual(self.customer_ids(client, by_name), sorted([a, b]))
+            for customer in (a, b):
+                self.assertEqual(client.request("GET", f"/api/v1/customers/{customer}")[0], 200)
+        self.assertEqual(self.customer_ids(other_supervisor, by_phone), [])
+        self.assertError(other_supervisor.request("GET", f"/api/v1/customers/{a}"), 404,
+                         "not_found", "id")
+        # The demo's customers have no owner: shared, every agent finds them.
+        self.assertEqual(len(self.customer_ids(agent_a, "phone=13800138000")), 1)
+        # The screen pop is about the caller on the line: not scoped.
+        status, pop, _, _ = agent_a.request("GET", "/api/v1/screen-pop?number=02081110001")
+        self.assertEqual(status, 200, pop)
+        self.assertTrue(pop["known"], pop)
+
+    def test_customer_department_on_create_is_checked(self):
+        admin = self.signed_in("admin", "admin123")
+        parent = self.make_department(admin, "it 建客户部")
+        team_a = self.make_department(admin, "it 建客户 A 组", parent)
+        team_b = self.make_department(admin, "it 建客户 B 组", parent)
+        agent_a, _ = self.make_user(admin, "it-create-a", "agent", team_a)
+        supervisor, _ = self.make_user(admin, "it-create-sup", "supervisor", parent)
+        self.assertError(agent_a.request("POST", "/api/v1/customers", {
+            "name": "别组的", "department_id": team_b}), 403, "forbidden", "department_id")
+        self.assertError(agent_a.request("POST", "/api/v1/customers", {
+            "name": "没有的组", "department_id": 999999}), 400, "invalid_input", "department_id")
+        self.assertError(agent_a.request("POST", "/api/v1/customers", {
+            "name": "坏组", "department_id": "1 OR 1=1"}), 400, "invalid_input", "department_id")
+        status, own, _, _ = agent_a.request("POST", "/api/v1/customers", {
+            "name": "本组的", "department_id": team_a})
+        self.assertEqual((status, own["department_id"]), (201, team_a), own)
+        # A supervisor files a customer under a team below them; the other team cannot read it.
+        status, filed, _, _ = supervisor.request("POST", "/api/v1/customers", {
+            "name": "分给 B 组", "department_id": team_b})
+        self.assertEqual((status, filed["department_id"]), (201, team_b), filed)
+        self.assertError(agent_a.request("GET", f"/api/v1/customers/{filed['id']}"), 404,
+                         "not_found", "id")
+        self.assertEqual(admin.request("GET", f"/api/v1/customers/{filed['id']}")[0], 200)
 
     def test_missing_csrf_header_is_403(self):
         admin = self.signed_in("admin", "admin123")

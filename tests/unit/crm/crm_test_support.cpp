@@ -1,5 +1,8 @@
 #include "crm_test_support.hpp"
 
+#include <array>
+
+#include "auth/auth_schema.hpp"
 #include "crm/crm_schema.hpp"
 
 namespace kefu::crm::test {
@@ -10,10 +13,19 @@ void apply_crm_schema(store::Connection& connection) {
   tx.commit();
 }
 
+void apply_ownership_schema(store::Connection& connection) {
+  auth::apply_auth_schema(connection);
+  store::Transaction tx(connection);
+  connection.execute_script(store::render_ddl(crm_ownership_ddl(), connection.dialect()));
+  tx.commit();
+}
+
 void CrmTest::SetUp() {
   StoreTest::SetUp();
   if (HasFatalFailure()) return;
-  apply_crm_schema(db());
+  // The server's list, so that its order (v4 needs auth's tables) is tested too.
+  const std::array extra{crm_migration(), auth::auth_migration(), crm_ownership_migration()};
+  store::migrate(db(), extra);
   service_ =
       std::make_unique<CustomerService>(db(), numbers_, "CN", [this] { return at_ms(now_ms); });
 }

@@ -1,6 +1,7 @@
 #pragma once
-// A migrated database with the CRM schema (v1 from store::migrate, then crm_schema_ddl(), as
-// the migration list will run it), on either backend, and the CRM's services over it.
+// A migrated database with the CRM schema (v1 from store::migrate, then the CRM's and auth's
+// migrations as the server passes them: crm v2, auth v3, crm v4), on either backend, and the
+// CRM's services over it.
 #include <memory>
 
 #include "crm/customer_service.hpp"
@@ -13,6 +14,8 @@ using store::test::Backend;
 
 // Applies the CRM's DDL in one transaction, as a migration would.
 void apply_crm_schema(store::Connection& connection);
+// Then auth's tables and the customers' ownership columns (v3 and v4), the same way.
+void apply_ownership_schema(store::Connection& connection);
 
 inline store::Timestamp at_ms(std::int64_t ms) {
   return store::from_epoch_ms(ms);

@@ -1,4 +1,4 @@
-// The CRM's schema (version 2) on top of schema v1, on SQLite and PostgreSQL.
+// The CRM's schema (versions 2 and 4) on top of schema v1, on SQLite and PostgreSQL.
 #include <gtest/gtest.h>
 
 #include "crm/customer_repository.hpp"
@@ -21,6 +21,7 @@ TEST_P(CrmSchemaTest, AppliesOnTopOfV1AndKeepsItsCustomers) {
                             "customer_contacts", "interactions", "customer_notes"}) {
     EXPECT_TRUE(store::test::table_exists(db(), table)) << table;
   }
+  test::apply_ownership_schema(db());  // v4: the repository reads the owner columns
 
   CustomerRepository customers(db());
   auto found = customers.find(old);
@@ -33,6 +34,14 @@ TEST_P(CrmSchemaTest, AppliesOnTopOfV1AndKeepsItsCustomers) {
   ASSERT_EQ(found->phones.size(), 1u);
   EXPECT_EQ(found->phones[0].e164, "+862083331234");
   EXPECT_EQ(found->phones[0].label, "");
+  // v4: rows from before have no owner, so they are shared: a reader with the narrowest scope
+  // (an agent's own customers) still finds them.
+  EXPECT_FALSE(found->department);
+  EXPECT_FALSE(found->owner);
+  auth::DataScope own;
+  own.kind = auth::ScopeKind::own;
+  own.user = auth::UserId{42};
+  EXPECT_TRUE(customers.find(old, own));
   // The migration filled the search key of rows it found.
   auto by_name = customers.search_by_name("old c");
   ASSERT_EQ(by_name.size(), 1u);
