@@ -49,6 +49,10 @@ struct QueueService::Waiting {
   std::string agent;                                    // connected agent
   Ringing agent_leg;
   bool announcing = false;
+  int priority = 0;
+  // Blind transfer to a number (Phase::transferring): the outside leg and what was typed.
+  Ringing number_leg;
+  std::string number;
 };
 
 namespace {
@@ -348,6 +352,7 @@ boost::asio::awaitable<QueueOutcome> QueueService::serve(std::shared_ptr<call::L
       request.id = id;
       request.queue = queue;
       request.priority = profile.vip_tier;
+      call.priority = request.priority;
       if (profile.last_agent && settings.last_agent_days > 0) {
         request.preferred_agent = profile.last_agent;
         request.preferred_wait = settings.last_agent_wait;
@@ -622,8 +627,21 @@ void QueueService::caller_ended(const std::string& call_id) {
   if (found == waiting_.end()) return;
   Waiting& call = *found->second;
   switch (call.phase) {
-    case Phase::waiting:
     case Phase::transferring: {
+      // Hung up while the number rang.
+      call.phase = Phase::finished;
+      auto leg = call.number_leg.leg;
+      leg->on_answer(nullptr);
+      leg->on_end(nullptr);
+      leg->hangup();
+      recorder_.agent_leg(call_id, {}, leg->info(), call.number_leg.started, std::nullopt,
+                          "caller hung up");
+      recorder_.queue_event(call_id, call.queue, {}, QueueEventType::complete,
+                            "ended_by=caller to_number=" + call.number);
+      finish(call, QueueOutcome::completed);
+      break;
+    }
+    case Phase::waiting: {
       auto waited = with_router([&](Router& router) { return router.call_abandoned(call_id, now()); });
       const auto waited_ms =
           waited ? std::chrono::duration_cast<std::chrono::milliseconds>(*waited).count() : 0;
@@ -659,7 +677,7 @@ void QueueService::connected_agent_ended(const std::string& call_id) {
                       call.agent_leg.answered, "agent hung up");
   (void)with_router([&](Router& router) { return router.call_ended(call_id, now()); });
   recorder_.queue_event(call_id, call.queue, call.agent, QueueEventType::complete,
-                        "ended_by=agent");
+                        call.agent.empty() ? "ended_by=number" : "ended_by=agent");
   call.caller->on_end(nullptr);
   call.caller->hangup();
   finish(call, QueueOutcome::completed);
@@ -675,6 +693,11 @@ void QueueService::finish(Waiting& call, QueueOutcome outcome) {
     ringing.cancelled = true;
     ringing.leg->on_answer(nullptr);
     if (!ringing.leg->ended()) ringing.leg->hangup();
+  }
+  if (auto& leg = call.number_leg.leg) {
+    leg->on_answer(nullptr);
+    leg->on_end(nullptr);
+    if (!leg->ended()) leg->hangup();
   }
   (void)call.done.resume(outcome);
 }
@@ -692,19 +715,7 @@ Result<std::monostate, std::string> QueueService::transfer_to_queue(const std::s
   const std::string old_queue = call.queue;
   if (was_connected) {
     // The agent's leg goes first, so the offers the transfer makes find the caller waiting.
-    auto agent_leg = call.agent_leg.leg;
-    recorder_.agent_leg(call_id, call.agent, agent_leg->info(), call.agent_leg.started,
-                        call.agent_leg.answered, "transferred");
-    agent_leg->on_end(nullptr);
-    agent_leg->on_hold_change(nullptr);
-    call.caller->on_hold_change(nullptr);
-    call.caller->stop_recording();
-    call.caller->unbridge();
-    agent_leg->hangup();
-    recorder_.queue_event(call_id, call.queue, call.agent, QueueEventType::transfer,
-                          "to_queue=" + queue + (agent ? " to_agent=" + *agent : ""));
-    call.agent.clear();
-    call.agent_leg = {};
+    release_agent(call, "to_queue=" + queue + (agent ? " to_agent=" + *agent : ""));
   } else {
     recorder_.queue_event(call_id, call.queue, {}, QueueEventType::transfer,
                           "to_queue=" + queue + (agent ? " to_agent=" + *agent : ""));
@@ -734,6 +745,109 @@ Result<std::monostate, std::string> QueueService::transfer_to_queue(const std::s
     announce_then_music(call, {prompts_.transferring}, queues_.at(call.queue).announce_interval);
   }
   return std::monostate{};
+}
+
+// The connected agent leaves the call (a transfer): their leg is recorded and hung up, the
+// bridge and the recording end, the caller stays.
+void QueueService::release_agent(Waiting& call, const std::string& details) {
+  auto agent_leg = call.agent_leg.leg;
+  recorder_.agent_leg(call.id, call.agent, agent_leg->info(), call.agent_leg.started,
+                      call.agent_leg.answered, "transferred");
+  agent_leg->on_end(nullptr);
+  agent_leg->on_hold_change(nullptr);
+  call.caller->on_hold_change(nullptr);
+  call.caller->stop_recording();
+  call.caller->unbridge();
+  agent_leg->hangup();
+  recorder_.queue_event(call.id, call.queue, call.agent, QueueEventType::transfer, details);
+  call.agent.clear();
+  call.agent_leg = {};
+}
+
+Result<std::monostate, std::string> QueueService::transfer_to_number(
+    const std::string& call_id, const std::string& number, std::chrono::seconds ring_timeout) {
+  auto found = waiting_.find(call_id);
+  if (found == waiting_.end()) return unexpected("no connected call " + call_id);
+  Waiting& call = *found->second;
+  if (call.phase != Phase::connected) {
+    return unexpected("call " + call_id + " is not connected to an agent");
+  }
+  if (!number_dialer_) return unexpected("transfers to numbers are not configured");
+  auto leg = number_dialer_(number, *call.caller);
+  if (!leg) return unexpected(leg.error());
+  const std::string agent = call.agent;
+  release_agent(call, "to_number=" + number);
+  // The agent is free (wrap-up) as after any call; the caller is no longer the router's.
+  (void)with_router([&](Router& router) { return router.call_ended(call_id, now()); });
+  call.phase = Phase::transferring;
+  call.number = number;
+  call.number_leg = Ringing{*leg, Clock::now(), std::nullopt, false};
+  call.caller->play_background({prompts_.music_on_hold}, media::Loop::yes);
+  (*leg)->on_answer([this, call_id] { number_answered(call_id); });
+  (*leg)->on_end([this, call_id](call::LegEnd why) { number_ended(call_id, why); });
+  const std::uint64_t generation = ++call.announce_generation;
+  call.announce_timer.expires_after(ring_timeout);
+  call.announce_timer.async_wait([this, call_id, generation](boost::system::error_code ec) {
+    if (ec) return;
+    auto it = waiting_.find(call_id);
+    if (it == waiting_.end() || it->second->phase != Phase::transferring ||
+        it->second->announce_generation != generation)
+      return;
+    it->second->number_leg.leg->hangup();  // number_ended() takes it from there
+  });
+  log_->info("call_id={} transferred by agent={} to number={}", call_id, agent, number);
+  return std::monostate{};
+}
+
+// The number answered: from here on it is the call's "agent leg" without an agent, so hold,
+// hang-up on either side and the records work as for an agent.
+void QueueService::number_answered(const std::string& call_id) {
+  auto found = waiting_.find(call_id);
+  if (found == waiting_.end() || found->second->phase != Phase::transferring) return;
+  Waiting& call = *found->second;
+  ++call.announce_generation;
+  call.announce_timer.cancel();
+  auto leg = call.number_leg.leg;
+  call.caller->stop_background();
+  if (!call.caller->bridge_with(*leg)) log_->warn("call_id={} bridge to number failed", call_id);
+  call.agent_leg = call.number_leg;
+  call.agent_leg.answered = Clock::now();
+  call.number_leg = {};
+  call.phase = Phase::connected;
+  recorder_.queue_event(call_id, call.queue, {}, QueueEventType::connect, "number=" + call.number);
+  call.caller->on_hold_change([this, call_id](call::Hold hold) { hold_changed(call_id, true, hold); });
+  leg->on_hold_change([this, call_id](call::Hold hold) { hold_changed(call_id, false, hold); });
+  leg->on_end([this, call_id](call::LegEnd) { connected_agent_ended(call_id); });
+}
+
+// Busy, no answer, unreachable: back to the queue, one priority step up.
+void QueueService::number_ended(const std::string& call_id, call::LegEnd why) {
+  auto found = waiting_.find(call_id);
+  if (found == waiting_.end() || found->second->phase != Phase::transferring) return;
+  Waiting& call = *found->second;
+  auto leg = call.number_leg.leg;
+  const std::string reason = end_reason_text(*leg, why);
+  recorder_.agent_leg(call_id, {}, leg->info(), call.number_leg.started, std::nullopt, reason);
+  call.number_leg = {};
+  call.caller->stop_background();
+  log_->info("call_id={} transfer to number={} failed ({}); back to queue={}", call_id,
+             call.number, reason, call.queue);
+  CallRequest request;
+  request.id = call_id;
+  request.queue = call.queue;
+  request.priority = call.priority + 1;
+  recorder_.call_queued(call_id, call.queue);
+  recorder_.queue_event(call_id, call.queue, {}, QueueEventType::enqueue,
+                        "priority=" + std::to_string(request.priority) + " transfer_failed=" +
+                            call.number + " (" + reason + ")");
+  start_waiting(call);
+  auto enqueued = with_router([&](Router& router) { return router.enqueue(request, now()); });
+  if (!enqueued) {
+    recorder_.queue_event(call_id, call.queue, {}, QueueEventType::overflow, "queue_full");
+    recorder_.call_overflowed(call_id, enqueued.error().overflow_target);
+    call.overflow_target = enqueued.error().overflow_target;
+    finish(call, QueueOutcome::overflowed);
+  }
 }
 
 Result<std::monostate, std::string> QueueService::transfer_to_agent(const std::string& call_id,

@@ -150,6 +150,19 @@ class QueueService final : private RouterListener {
                                                         std::optional<std::string> agent = {});
   Result<std::monostate, std::string> transfer_to_agent(const std::string& call_id,
                                                         const std::string& agent);
+  // Places the outside leg of a transfer to a number: `number` as typed, `caller` the leg it
+  // will be bridged with. Set by the application (its outbound dialer); without one, transfers
+  // to numbers are refused.
+  using NumberDialer = std::function<Result<std::shared_ptr<call::Leg>, std::string>(
+      const std::string& number, const call::Leg& caller)>;
+  void set_number_dialer(NumberDialer dialer) { number_dialer_ = std::move(dialer); }
+  // Blind transfer of a connected call to a number (an extension or an outside number): the
+  // agent leaves at once, the caller hears music while it rings and is bridged on answer. Not
+  // answered (busy, no answer within `ring_timeout`), the caller goes back to the queue ahead of
+  // the callers of their own priority.
+  Result<std::monostate, std::string> transfer_to_number(
+      const std::string& call_id, const std::string& number,
+      std::chrono::seconds ring_timeout = std::chrono::seconds(30));
 
   // Which agent an extension belongs to (feature codes).
   std::optional<std::string> agent_for_extension(const std::string& extension) const;
@@ -189,6 +202,9 @@ class QueueService final : private RouterListener {
   void connect(Waiting& call, const std::string& agent, std::shared_ptr<call::Leg> agent_leg);
   void caller_ended(const std::string& call_id);
   void connected_agent_ended(const std::string& call_id);
+  void release_agent(Waiting& call, const std::string& details);
+  void number_answered(const std::string& call_id);
+  void number_ended(const std::string& call_id, call::LegEnd why);
   void hold_changed(const std::string& call_id, bool caller_side, call::Hold hold);
   void finish(Waiting& call, QueueOutcome outcome);
   void apply_pending_logout(const std::string& agent);
@@ -218,6 +234,7 @@ class QueueService final : private RouterListener {
 
   std::vector<std::function<void()>> deferred_;
   bool in_router_ = false;
+  NumberDialer number_dialer_;
 
  public:
   // Agent-initiated calls (click-to-call). From begin to end the router sees the agent OnCall,

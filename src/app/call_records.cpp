@@ -208,7 +208,8 @@ void CallRecords::agent_leg(const std::string& call_id, const std::string& agent
                             std::string end_reason) {
   store::CallLeg row;
   row.call_id = call_id;
-  row.role = store::LegRole::agent;
+  // No agent: the number a call was transferred to.
+  row.role = agent.empty() ? store::LegRole::outbound : store::LegRole::agent;
   row.number = leg.dialed;
   if (auto a = agent_ids_.find(agent); a != agent_ids_.end()) row.agent = a->second;
   row.started = to_timestamp(started);

@@ -252,6 +252,22 @@ ContactCenter::ContactCenter(boost::asio::io_context& io, call::CallManager& cal
         return queues_->agent_for_extension(number).has_value();
       },
       setup_.outbound);
+  // A blind transfer to a number goes out the way click-to-call does; the number called sees
+  // the transferred caller's number.
+  queues_->set_number_dialer(
+      [this](const std::string& number,
+             const call::Leg& caller) -> Result<std::shared_ptr<call::Leg>, std::string> {
+        auto route = dialer_->resolve(number);
+        if (!route) return unexpected(route.error().message);
+        DialOptions options;
+        options.caller = caller.info().caller;
+        options.same_thread_as = caller.media_session();
+        options.preferred_codec = caller.codec();
+        options.headers.push_back({"X-Kefu-Call-Id", caller.info().call_id});
+        auto leg = dialer_->dial(*route, options);
+        if (!leg) return unexpected(leg.error().message);
+        return *leg;
+      });
   click_to_call_ = std::make_unique<ClickToCall>(io, calls, *queues_, *dialer_, *live_,
                                                  prompts_.music_on_hold, log_);
 }
@@ -422,8 +438,22 @@ void ContactCenter::add_http_routes(api::HttpServer& http) {
       done = queues_->transfer_to_queue(call_id, (*body)["queue"].get<std::string>());
     } else if (body->contains("agent") && (*body)["agent"].is_string()) {
       done = queues_->transfer_to_agent(call_id, (*body)["agent"].get<std::string>());
+    } else if (body->contains("number") && (*body)["number"].is_string()) {
+      const auto number = (*body)["number"].get<std::string>();
+      if (number.empty() || number.size() > 40)
+        return error_response(400, "invalid_input", "number: 1 to 40 characters", "number");
+      // What cannot be dialed at all is the request's fault (400/503), not the call's state.
+      if (auto route = dialer_->resolve(number); !route) {
+        if (route.error().problem == DialProblem::no_gateway)
+          return error_response(503, "no_gateway", route.error().message, "number");
+        if (route.error().problem == DialProblem::invalid_number)
+          return error_response(400, "invalid_input", route.error().message, "number");
+        return error_response(409, "unreachable", route.error().message, "number");
+      }
+      done = queues_->transfer_to_number(call_id, number, setup_.outbound.ring_timeout);
     } else {
-      return error_response(400, "missing_field", "give \"queue\" or \"agent\" as a string", "queue");
+      return error_response(400, "missing_field", "give \"queue\", \"agent\" or \"number\" as a string",
+                            "queue");
     }
     if (!done) return error_response(409, "transfer_failed", done.error());
     return json_response(200, json{{"call_id", call_id}, {"transferred", true}});

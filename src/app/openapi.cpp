@@ -30,6 +30,61 @@ constexpr std::string_view kDocument = R"json({
    }
   },
   "schemas": {
+   "Customer": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "integer"
+     },
+     "name": {
+      "type": "string"
+     },
+     "company": {
+      "type": "string"
+     },
+     "vip_tier": {
+      "type": "integer"
+     },
+     "phones": {
+      "type": "array",
+      "items": {
+       "type": "object",
+       "properties": {
+        "e164": {
+         "type": "string"
+        },
+        "label": {
+         "type": "string"
+        },
+        "region": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "tags": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      }
+     },
+     "account_numbers": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      }
+     },
+     "department_id": {
+      "type": "integer",
+      "nullable": true,
+      "description": "the owning department; null with owner_user_id null: shared, visible to every reader"
+     },
+     "owner_user_id": {
+      "type": "integer",
+      "nullable": true
+     }
+    }
+   },
    "Error": {
     "type": "object",
     "properties": {
@@ -1025,11 +1080,17 @@ constexpr std::string_view kDocument = R"json({
   },
   "/api/v1/calls/{id}/transfer": {
    "post": {
-    "summary": "Blind transfer of a queued or connected call {queue} or {agent}",
+    "summary": "Blind transfer of a queued or connected call to {queue} or {agent}, or of a connected call to {number} (an extension or an outside number through the gateway; not answered, the caller returns to the queue). Agents transfer only their own calls; others need agents.control",
     "x-access": "calls.control",
     "responses": {
      "200": {
       "description": "OK"
+     },
+     "409": {
+      "description": "the call is not in a state to be transferred, or the number is not reachable"
+     },
+     "503": {
+      "description": "an outside number, but no gateway is configured"
      },
      "400": {
       "description": "invalid input",
@@ -1068,13 +1129,72 @@ constexpr std::string_view kDocument = R"json({
     ]
    }
   },
+  "/api/v1/calls/originate": {
+   "post": {
+    "summary": "Click-to-call {agent?, number}: rings the agent's phone, then dials the number (extension or gateway) and bridges; 202 {call_id} at once, progress as call.originated/dialing/connected/ended events. 400 field number, 404 agent, 409 phone not registered or agent busy, 503 no gateway",
+    "x-access": "calls.control (own agent) or agents.control",
+    "responses": {
+     "202": {
+      "description": "Accepted: the agent's phone rings"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     },
+     "404": {
+      "description": "unknown agent"
+     },
+     "409": {
+      "description": "the agent's phone is not registered, or the agent is logged out or on a call"
+     },
+     "503": {
+      "description": "no outbound gateway for an outside number"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ]
+   }
+  },
   "/api/v1/customers": {
    "get": {
-    "summary": "Find customers: ?phone= (any spelling) | ?name= (prefix) | ?account=",
+    "summary": "Find customers: ?phone= (any spelling) | ?name= (prefix) | ?account=; only those in the caller's data scope, and shared ones (no department, no owner)",
     "x-access": "customers.read",
     "responses": {
      "200": {
-      "description": "OK"
+      "description": "OK: {customers: [...]} (name searches give id, name, company, vip_tier only)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "customers": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Customer"
+           }
+          }
+         }
+        }
+       }
+      }
      },
      "400": {
       "description": "invalid input",
@@ -1103,11 +1223,18 @@ constexpr std::string_view kDocument = R"json({
     ]
    },
    "post": {
-    "summary": "Create a customer {name, company?, vip_tier?, phone?}",
+    "summary": "Create a customer {name, company?, vip_tier?, phone?, department_id?}, owned by the caller, in the caller's department unless department_id names one in their scope",
     "x-access": "customers.write",
     "responses": {
-     "200": {
-      "description": "OK"
+     "201": {
+      "description": "created",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Customer"
+        }
+       }
+      }
      },
      "400": {
       "description": "invalid input",
@@ -1138,11 +1265,28 @@ constexpr std::string_view kDocument = R"json({
   },
   "/api/v1/customers/{id}": {
    "get": {
-    "summary": "One customer",
+    "summary": "One customer; 404 when missing or outside the caller's data scope",
     "x-access": "customers.read",
     "responses": {
      "200": {
-      "description": "OK"
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Customer"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "no such customer, or not in the caller's data scope",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
      },
      "400": {
       "description": "invalid input",
@@ -1183,7 +1327,7 @@ constexpr std::string_view kDocument = R"json({
   },
   "/api/v1/screen-pop": {
    "get": {
-    "summary": "The screen pop for ?number=",
+    "summary": "The screen pop for ?number= (not scoped: it is about the caller on the line)",
     "x-access": "customers.read",
     "responses": {
      "200": {

@@ -299,6 +299,78 @@ class ClickToCallTest(KefuTestCase):
             agent.kill()
             unregister_phone(self.kefu, "1002", "demo1002", agent.port)
 
+    def queue_events(self, call_id, count, timeout=10):
+        deadline = time.time() + timeout
+        rows = []
+        while time.time() < deadline:
+            rows = self.rows("SELECT kind, details FROM queue_events WHERE call_id = ? ORDER BY id", call_id)
+            if len(rows) >= count:
+                break
+            time.sleep(0.1)
+        return rows
+
+    def queue_call_on(self, session, agent, caller):
+        self.assertTrue(self.wait_state(session, agent, "on_call", 8))
+        return self.rows("SELECT call_id FROM call_records WHERE caller_number = ?", caller)[0][0]
+
+    # Blind transfer to a number goes out through the same gateway: the agent leaves, the caller
+    # is bridged to the number, and the number's hang-up ends the caller's call.
+    def test_blind_transfer_of_a_queue_call_to_a_number(self):
+        session = self.login("1002", "demo1002")
+        gateway = SippProcess([], _answer_scenario(300, 2000, None), sip_port=GATEWAY_PORT)
+        agent = AgentPhone(self.kefu, "1002", ring_ms=200)  # talks until kefu's BYE
+        try:
+            self.assertTrue(self.wait_state(session, "1002", "ready"))
+            caller = Caller(self.kefu, "4400", 0, caller="13900000301", wait_for_bye=True)
+            call_id = self.queue_call_on(session, "1002", "13900000301")
+            path = f"/api/v1/calls/{urllib.request.quote(call_id, safe='')}/transfer"
+            status, body = self.raw("POST", path, {"number": "12345"}, session)
+            self.assertEqual((status, body["error"]["field"]), (400, "number"), body)
+            status, body = self.raw("POST", path, {"number": NUMBER}, session)
+            self.assertEqual(status, 200, body)
+            self.assert_sipp_ok(agent)    # the agent's leg ended at the transfer
+            self.assert_sipp_ok(gateway)  # answered, talked 2 s, hung up
+            self.assert_sipp_ok(caller)   # then kefu's BYE reached the caller
+            _, request_line = self.first(gateway.message_times(), "received", "INVITE")
+            self.assertTrue(request_line.startswith("INVITE sip:13912345678@"), request_line)
+            events = self.queue_events(call_id, 6)
+            self.assertEqual([e[0] for e in events], ["enqueue", "offer", "connect", "transfer", "connect", "complete"])
+            self.assertIn("to_number=" + NUMBER, events[3][1])
+            self.assertEqual(events[5][1], "ended_by=number")
+            self.assertEqual([r[0] for r in self.legs(call_id, 2)], ["agent", "outbound"])
+            self.assertEqual(self.finished(call_id)[8], "answered")
+            self.assertTrue(self.wait_state(session, "1002", "ready", 5), "the agent is free after wrap-up")
+        finally:
+            gateway.kill()
+            agent.kill()
+            unregister_phone(self.kefu, "1002", "demo1002", agent.port)
+
+    # The number is busy: the caller goes back to the queue and is offered again.
+    def test_transfer_to_a_busy_number_returns_the_caller_to_the_queue(self):
+        session = self.login("1003", "demo1003")
+        gateway = SippProcess([], _reject_scenario(486), sip_port=GATEWAY_PORT)
+        agent = AgentPhone(self.kefu, "1003", ring_ms=200, calls=2)
+        try:
+            self.assertTrue(self.wait_state(session, "1003", "ready"))
+            caller = Caller(self.kefu, "4400", 7000, caller="13900000302")
+            call_id = self.queue_call_on(session, "1003", "13900000302")
+            status, body = self.raw("POST", f"/api/v1/calls/{urllib.request.quote(call_id, safe='')}/transfer",
+                                    {"number": "13912345678"}, session)
+            self.assertEqual(status, 200, body)
+            self.assert_sipp_ok(gateway)
+            self.assert_sipp_ok(caller)
+            self.assert_sipp_ok(agent)  # both calls: before the transfer, and the offer after it
+            events = self.queue_events(call_id, 8)
+            self.assertEqual([e[0] for e in events],
+                             ["enqueue", "offer", "connect", "transfer", "enqueue", "offer", "connect", "complete"])
+            self.assertIn("transfer_failed=13912345678", events[4][1])
+            self.assertIn("486", events[4][1])
+            self.assertEqual(self.finished(call_id)[8], "answered")
+        finally:
+            gateway.kill()
+            agent.kill()
+            unregister_phone(self.kefu, "1003", "demo1003", agent.port)
+
     def test_errors(self):
         agent = self.login("1002", "demo1002")
         # Another agent's name: 403. A number that is none: 400 naming it.
