@@ -30,7 +30,12 @@ double seconds_of(acd::Duration d) {
 LiveEvents::LiveEvents(boost::asio::io_context& io, CallRecords& records,
                        store::StorageExecutor& storage, const crm::PhoneNumbers& numbers,
                        std::shared_ptr<spdlog::logger> log)
-    : io_(io), records_(records), storage_(storage), numbers_(numbers), log_(std::move(log)), stats_timer_(io) {}
+    : io_(io),
+      records_(records),
+      storage_(storage),
+      numbers_(numbers),
+      log_(std::move(log)),
+      stats_timer_(io) {}
 
 LiveEvents::~LiveEvents() {
   stats_timer_.cancel();
@@ -42,7 +47,8 @@ void LiveEvents::set_queues(const acd::QueueService* queues) {
   tick();
 }
 
-void LiveEvents::subscribe(std::shared_ptr<api::WebSocketChannel> channel, auth::Identity identity) {
+void LiveEvents::subscribe(std::shared_ptr<api::WebSocketChannel> channel,
+                           auth::Identity identity) {
   log_->info("event stream opened user={} subscribers={}", identity.login, subscribers_.size() + 1);
   auto* raw = channel.get();
   channel->on_closed([this, raw] {
@@ -58,9 +64,15 @@ void LiveEvents::publish(const std::string& text, const std::string& agent, Audi
     const bool own = !agent.empty() && who.agent_number && *who.agent_number == agent;
     bool allowed = own;
     switch (audience) {
-      case Audience::agents_read: allowed = allowed || auth::can(who, auth::Permission::agents_read); break;
-      case Audience::calls_monitor: allowed = allowed || auth::can(who, auth::Permission::calls_monitor); break;
-      case Audience::queues_read: allowed = auth::can(who, auth::Permission::queues_read); break;
+      case Audience::agents_read:
+        allowed = allowed || auth::can(who, auth::Permission::agents_read);
+        break;
+      case Audience::calls_monitor:
+        allowed = allowed || auth::can(who, auth::Permission::calls_monitor);
+        break;
+      case Audience::queues_read:
+        allowed = auth::can(who, auth::Permission::queues_read);
+        break;
     }
     if (allowed && s.channel->open()) s.channel->send(text);
   }
@@ -109,47 +121,117 @@ void LiveEvents::queue_event(const std::string& call_id, const std::string& queu
   records_.queue_event(call_id, queue, agent, type, details);
   using acd::QueueEventType;
   if (type == QueueEventType::offer) {
-    // The screen pop is read from the store off the loop, then sent to the ringing agent.
-    const std::string caller = records_.caller_number(call_id);
-    struct Pop {
-      std::string json;
-    };
-    storage_.post(
-        [&numbers = numbers_, caller](store::Connection& connection) {
-          crm::ScreenPopBuilder builder(numbers);
-          return Pop{builder.to_json(builder.build(connection, caller))};
-        },
-        [this, call_id, queue, agent, caller](store::StoreResult<Pop> pop) {
-          json event = {{"type", "call.offered"}, {"at", now_ms()},     {"call_id", call_id},
-                        {"queue", queue},         {"agent", agent},     {"caller", caller}};
-          if (pop) {
-            event["screen_pop"] = json::parse(pop->json, nullptr, false);
-          } else {
-            log_->warn("call_id={} screen pop failed: {}", call_id, pop.error().message);
-            event["screen_pop"] = nullptr;
-          }
-          publish(event.dump(), agent, Audience::calls_monitor);
-        });
+    publish_offer(call_id, queue, agent);
     return;
   }
+  if (type == QueueEventType::transfer) {
+    context(call_id).transfers.push_back({now_ms(), queue, agent, details});
+  }
+  if (type == QueueEventType::complete || type == QueueEventType::abandon) contexts_.erase(call_id);
   if (type == QueueEventType::complete) {
     add_interaction(records_.caller_number(call_id), call_id, crm::InteractionDirection::inbound,
                     "queue " + queue + (agent.empty() ? "" : ", agent " + agent));
   }
   std::string name;
   switch (type) {
-    case QueueEventType::connect: name = "call.connected"; break;
-    case QueueEventType::complete: name = "call.ended"; break;
-    case QueueEventType::abandon: name = "call.abandoned"; break;
-    case QueueEventType::transfer: name = "call.transferred"; break;
-    case QueueEventType::overflow: name = "call.overflowed"; break;
-    case QueueEventType::enqueue: name = "call.queued"; break;
-    case QueueEventType::offer: break;
+    case QueueEventType::connect:
+      name = "call.connected";
+      break;
+    case QueueEventType::complete:
+      name = "call.ended";
+      break;
+    case QueueEventType::abandon:
+      name = "call.abandoned";
+      break;
+    case QueueEventType::transfer:
+      name = "call.transferred";
+      break;
+    case QueueEventType::overflow:
+      name = "call.overflowed";
+      break;
+    case QueueEventType::enqueue:
+      name = "call.queued";
+      break;
+    case QueueEventType::offer:
+      break;
   }
-  publish(json{{"type", name}, {"at", now_ms()}, {"call_id", call_id}, {"queue", queue}, {"agent", agent},
+  publish(json{{"type", name},
+               {"at", now_ms()},
+               {"call_id", call_id},
+               {"queue", queue},
+               {"agent", agent},
                {"details", details}}
               .dump(),
           agent, Audience::calls_monitor);
+}
+
+LiveEvents::CallContext& LiveEvents::context(const std::string& call_id) {
+  auto found = contexts_.find(call_id);
+  if (found != contexts_.end()) return found->second;
+  // Calls that ended without a complete/abandon event here (overflow goodbye) leave their
+  // context behind: swept when a day old, whenever a new call comes.
+  const auto too_old = std::chrono::steady_clock::now() - std::chrono::hours(24);
+  std::erase_if(contexts_, [&](const auto& entry) { return entry.second.created < too_old; });
+  CallContext& fresh = contexts_[call_id];
+  fresh.caller = records_.caller_number(call_id);
+  return fresh;
+}
+
+// The screen pop is read from the store (a read connection, off the loop) at the call's first
+// offer and kept: a transferred call shows the next agent what the first one saw, and where it
+// has been.
+void LiveEvents::publish_offer(const std::string& call_id, const std::string& queue,
+                               const std::string& agent) {
+  CallContext& call = context(call_id);
+  auto send = [this, call_id, queue](const std::string& to_agent) {
+    auto found = contexts_.find(call_id);
+    if (found == contexts_.end()) return;
+    const CallContext& ctx = found->second;
+    json transfers = json::array();
+    for (const auto& t : ctx.transfers) {
+      transfers.push_back({{"at", t.at_ms},
+                           {"from_queue", t.from_queue},
+                           {"from_agent", t.from_agent},
+                           {"to", t.to}});
+    }
+    json event = {{"type", "call.offered"}, {"at", now_ms()},    {"call_id", call_id},
+                  {"queue", queue},         {"agent", to_agent}, {"caller", ctx.caller},
+                  {"transfers", transfers}};
+    event["screen_pop"] = ctx.screen_pop && !ctx.screen_pop->empty()
+                              ? json::parse(*ctx.screen_pop, nullptr, false)
+                              : json(nullptr);
+    publish(event.dump(), to_agent, Audience::calls_monitor);
+  };
+  if (call.screen_pop) {
+    send(agent);
+    return;
+  }
+  call.pending_offers.push_back(agent);
+  if (call.reading) return;
+  call.reading = true;
+  struct Pop {
+    std::string json;
+  };
+  storage_.post_read(
+      [&numbers = numbers_, caller = call.caller](store::Connection& connection) {
+        crm::ScreenPopBuilder builder(numbers);
+        return Pop{builder.to_json(builder.build(connection, caller))};
+      },
+      [this, call_id, send](store::StoreResult<Pop> pop) {
+        auto found = contexts_.find(call_id);
+        if (found == contexts_.end()) return;  // the call ended meanwhile
+        CallContext& ctx = found->second;
+        ctx.reading = false;
+        if (pop) {
+          ctx.screen_pop = std::move(pop->json);
+        } else {
+          log_->warn("call_id={} screen pop failed: {}", call_id, pop.error().message);
+          ctx.screen_pop = std::string();  // sent as null; not read again for this call
+        }
+        auto agents = std::move(ctx.pending_offers);
+        ctx.pending_offers.clear();
+        for (const auto& a : agents) send(a);
+      });
 }
 
 void LiveEvents::add_interaction(const std::string& number, const std::string& call_id,
@@ -163,30 +245,36 @@ void LiveEvents::add_interaction(const std::string& number, const std::string& c
         interaction.customer = found->front().id;
         interaction.kind = crm::InteractionKind::call;
         interaction.direction = direction;
-        interaction.at = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+        interaction.at = std::chrono::time_point_cast<std::chrono::milliseconds>(
+            std::chrono::system_clock::now());
         interaction.call_id = call_id;
         interaction.summary = summary;
         crm::InteractionRepository(connection).add(interaction);
         return 1;
       },
       [log = log_, call_id](store::StoreResult<int> result) {
-        if (!result) log->warn("call_id={} interaction not stored: {}", call_id, result.error().message);
+        if (!result)
+          log->warn("call_id={} interaction not stored: {}", call_id, result.error().message);
       });
 }
 
 void LiveEvents::call_queued(const std::string& call_id, const std::string& queue) {
   records_.call_queued(call_id, queue);
 }
-void LiveEvents::call_offered(const std::string& call_id) { records_.call_offered(call_id); }
+void LiveEvents::call_offered(const std::string& call_id) {
+  records_.call_offered(call_id);
+}
 void LiveEvents::call_connected(const std::string& call_id, const std::string& agent) {
   records_.call_connected(call_id, agent);
 }
-void LiveEvents::call_hold(const std::string& call_id, call::Hold hold) { records_.call_hold(call_id, hold); }
+void LiveEvents::call_hold(const std::string& call_id, call::Hold hold) {
+  records_.call_hold(call_id, hold);
+}
 void LiveEvents::call_overflowed(const std::string& call_id, const std::string& target) {
   records_.call_overflowed(call_id, target);
 }
-void LiveEvents::agent_leg(const std::string& call_id, const std::string& agent, const call::LegInfo& leg,
-                           std::chrono::system_clock::time_point started,
+void LiveEvents::agent_leg(const std::string& call_id, const std::string& agent,
+                           const call::LegInfo& leg, std::chrono::system_clock::time_point started,
                            std::optional<std::chrono::system_clock::time_point> answered,
                            std::string end_reason) {
   records_.agent_leg(call_id, agent, leg, started, answered, std::move(end_reason));
@@ -255,7 +343,8 @@ void LiveEvents::outbound_leg(const OutboundCallInfo& call, store::LegRole role,
   records_.leg(call.call_id, role, call.agent, leg, started, answered, std::move(end_reason));
 }
 
-void LiveEvents::outbound_recording(const OutboundCallInfo& call, const std::filesystem::path& path) {
+void LiveEvents::outbound_recording(const OutboundCallInfo& call,
+                                    const std::filesystem::path& path) {
   records_.recording_started(call.call_id, call.agent, call.number, path);
 }
 

@@ -5,6 +5,9 @@
 //   agent.state     an agent's state changed            → that agent; holders of agents.read
 //   call.offered    a call rings an agent, with the screen pop (customer profile and history,
 //                   or the number and its region)      → that agent; holders of calls.monitor
+//                   The pop is read once per call and moves with it: after a transfer the next
+//                   agent gets the same payload and "transfers" (who passed it on, to where).
+//   call.transferred                                    → the agent who passed it; calls.monitor
 //   call.connected / call.ended                         → that agent; holders of calls.monitor
 //   queue.stats     every queue's live figures, once a second → holders of queues.read
 //   call.originated / call.dialing / call.connected / call.ended with "direction": "outbound"
@@ -12,13 +15,17 @@
 //                   is dialed; the number answered; the end with its disposition
 //                                                       → that agent; holders of calls.monitor
 // Runs on the control loop; the screen pop is read on a storage thread.
+#include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include <spdlog/logger.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/logger.h>
 
 #include "acd/queue_service.hpp"
 #include "app/click_to_call.hpp"
@@ -92,6 +99,27 @@ class LiveEvents final : public acd::AcdRecorder, public ClickToCallListener {
   void add_interaction(const std::string& number, const std::string& call_id,
                        crm::InteractionDirection direction, const std::string& summary);
   void tick();
+  void publish_offer(const std::string& call_id, const std::string& queue,
+                     const std::string& agent);
+
+  // What travels with a call from offer to offer: the screen pop read at its first offer and
+  // the transfers so far. Dropped when the call ends (or, for calls that end without an event
+  // here, after a day).
+  struct CallContext {
+    std::string caller;
+    std::optional<std::string> screen_pop;  // JSON text; empty until read
+    bool reading = false;
+    std::vector<std::string> pending_offers;  // agents offered while it was being read
+    struct Transfer {
+      std::int64_t at_ms = 0;
+      std::string from_queue;
+      std::string from_agent;
+      std::string to;  // the transfer's details: "to_queue=… to_agent=…", "to_number=…"
+    };
+    std::vector<Transfer> transfers;
+    std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
+  };
+  CallContext& context(const std::string& call_id);
 
   boost::asio::io_context& io_;
   CallRecords& records_;
@@ -101,6 +129,7 @@ class LiveEvents final : public acd::AcdRecorder, public ClickToCallListener {
   const acd::QueueService* queues_ = nullptr;
   boost::asio::steady_timer stats_timer_;
   std::vector<Subscriber> subscribers_;
+  std::unordered_map<std::string, CallContext> contexts_;  // by call id
 };
 
 }  // namespace kefu::app

@@ -11,6 +11,7 @@ import struct
 import time
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from kefu_harness import KefuTestCase
@@ -126,6 +127,57 @@ class EventStreamTest(KefuTestCase):
             stream.close()
             phone.kill()
             unregister_phone(self.kefu, "1001", "demo1001", phone.port)
+
+    def test_screen_pop_moves_with_a_transfer(self):
+        """Agent 1001 passes 王芳's call to 1002: 1002's offer carries the payload 1001 got, and
+        who passed it on."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.kefu.http_port}/api/v1/auth/login",
+            data=json.dumps({"login": "1001", "password": "demo1001"}).encode(), method="POST",
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as r:
+            first = {"Cookie": r.headers["Set-Cookie"].split(";")[0], "X-CSRF-Token": json.loads(r.read())["csrf_token"]}
+        first_stream = WebSocket(self.kefu.http_port, "/api/v1/events", {"Cookie": first["Cookie"]})
+        second_stream = WebSocket(self.kefu.http_port, "/api/v1/events", {"Cookie": self.login("1002", "demo1002")})
+        first_phone = AgentPhone(self.kefu, "1001", ring_ms=200, timeout=60)  # talks until kefu's BYE
+        second_phone = None
+        try:
+            self.assertTrue(first_stream.wait_for(lambda e: e["type"] == "agent.state" and e["agent"] == "1001"
+                                                  and e["state"] == "ready"))
+            caller = Caller(self.kefu, "4100", 0, caller="13800138000", wait_for_bye=True)
+            offer = first_stream.wait_for(lambda e: e["type"] == "call.offered")
+            self.assertEqual(offer["screen_pop"]["customer"]["name"], "王芳")
+            self.assertEqual(offer["transfers"], [])
+            self.assertTrue(first_stream.wait_for(lambda e: e["type"] == "call.connected"))
+            # 1002 comes on only now, so that the call went to 1001 first.
+            second_phone = AgentPhone(self.kefu, "1002", ring_ms=200, talk_ms=800, timeout=60)
+            self.assertTrue(second_stream.wait_for(lambda e: e["type"] == "agent.state" and e["agent"] == "1002"
+                                                   and e["state"] == "ready"))
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{self.kefu.http_port}/api/v1/calls/"
+                f"{urllib.parse.quote(offer['call_id'], safe='')}/transfer",
+                data=json.dumps({"agent": "1002"}).encode(), method="POST",
+                headers={"Content-Type": "application/json", **first})
+            with urllib.request.urlopen(request, timeout=10) as r:
+                self.assertEqual(r.status, 200)
+            moved = second_stream.wait_for(lambda e: e["type"] == "call.offered")
+            self.assertIsNotNone(moved)
+            self.assertEqual(moved["call_id"], offer["call_id"])
+            self.assertEqual(moved["screen_pop"], offer["screen_pop"], "the payload moved with the call")
+            self.assertEqual(len(moved["transfers"]), 1, moved)
+            self.assertEqual(moved["transfers"][0]["from_agent"], "1001")
+            self.assertIn("to_agent=1002", moved["transfers"][0]["to"])
+            self.assertEqual(caller.wait()[0], 0)
+            self.assertEqual(first_phone.wait()[0], 0)
+            self.assertEqual(second_phone.wait()[0], 0)
+        finally:
+            first_stream.close()
+            second_stream.close()
+            first_phone.kill()
+            unregister_phone(self.kefu, "1001", "demo1001", first_phone.port)
+            if second_phone:
+                second_phone.kill()
+                unregister_phone(self.kefu, "1002", "demo1002", second_phone.port)
 
     def test_supervisor_gets_queue_statistics(self):
         cookie = self.login("supervisor", "super123")
