@@ -59,6 +59,14 @@ void RecordingWriter::append(JobId job, std::vector<std::int16_t> interleaved_fr
   wake_.notify_one();
 }
 
+std::vector<std::int16_t> RecordingWriter::take_buffer() {
+  std::lock_guard lock(mutex_);
+  if (spare_buffers_.empty()) return {};
+  auto buffer = std::move(spare_buffers_.back());
+  spare_buffers_.pop_back();
+  return buffer;
+}
+
 void RecordingWriter::finish(JobId job) {
   push(Finish{job});
 }
@@ -91,7 +99,11 @@ void RecordingWriter::run() {
     if (on_done_) on_done_(RecordingDone{job.session, job.path, duration, job.ok});
   };
 
+  // Spares beyond this many are freed: enough for every recording's block in flight at a few
+  // thousand calls, bounded after a peak.
+  constexpr std::size_t max_spare_buffers = 8192;
   std::deque<Command> batch;
+  std::vector<std::vector<std::int16_t>> written;
   while (true) {
     {
       std::unique_lock lock(mutex_);
@@ -140,6 +152,8 @@ void RecordingWriter::run() {
           job.ok = false;
         }
         job.frames += static_cast<std::uint64_t>(frames);
+        append->frames.clear();
+        written.push_back(std::move(append->frames));
       } else if (auto* finish = std::get_if<Finish>(&command)) {
         const auto found = jobs.find(finish->job);
         if (found == jobs.end()) continue;
@@ -150,6 +164,11 @@ void RecordingWriter::run() {
     batch.clear();
     std::lock_guard lock(mutex_);
     queued_samples_ -= written_samples;
+    for (auto& buffer : written) {
+      if (spare_buffers_.size() >= max_spare_buffers) break;
+      spare_buffers_.push_back(std::move(buffer));
+    }
+    written.clear();
   }
   // Shutdown with recordings still open (the engine finishes them first; this is the backstop).
   for (auto& [id, job] : jobs) complete(job);

@@ -34,6 +34,11 @@ class RecordingWriter {
   JobId open(SessionId session, std::filesystem::path path, int channels);
   void append(JobId job, std::vector<std::int16_t> interleaved_frames);
   void finish(JobId job);
+  // An empty buffer for the next block, recycled from blocks already written when there is one
+  // (its capacity kept): a media thread reuses the same few allocations instead of allocating
+  // a block that the writer thread frees — with thousands of recordings that churn across
+  // threads cost more resident memory than the audio itself. Thread-safe.
+  std::vector<std::int16_t> take_buffer();
 
   // Blocks until everything queued so far has been written (tests, shutdown).
   void drain();
@@ -65,6 +70,7 @@ class RecordingWriter {
   std::condition_variable wake_;
   std::condition_variable idle_;
   std::deque<Command> queue_;
+  std::vector<std::vector<std::int16_t>> spare_buffers_;  // written blocks, emptied, for reuse
   std::size_t queued_samples_ = 0;
   bool busy_ = false;
   bool stopping_ = false;

@@ -17,6 +17,7 @@ StereoRecorder::StereoRecorder(RecordingWriter& writer, SessionId left, SessionI
                                std::filesystem::path path, std::uint64_t tick)
     : writer_(writer), left_(left), right_(right), last_tick_(tick) {
   job_ = writer_.open(left, std::move(path), 2);
+  block_ = writer_.take_buffer();
   block_.reserve(block_frames * 2);
 }
 
@@ -61,7 +62,7 @@ void StereoRecorder::write_slot() {
   }
   if (block_.size() >= block_frames * 2) {
     writer_.append(job_, std::move(block_));
-    block_ = {};
+    block_ = writer_.take_buffer();
     block_.reserve(block_frames * 2);
   }
 }

@@ -141,6 +141,19 @@ TEST_F(StereoRecorderTest, BacklogKeepsOrderAndDropsTheOldestBeyondItsBound) {
   }
 }
 
+// Written blocks come back for reuse (capacity kept), so recorders do not allocate a block per
+// half second that another thread frees.
+TEST_F(StereoRecorderTest, WrittenBlocksAreRecycled) {
+  const auto path = dir / "recycled.wav";
+  StereoRecorder recorder(writer, SessionId{1, 1}, SessionId{2, 1}, path, 0);
+  for (std::uint64_t tick = 1; tick <= 50; ++tick) recorder.on_tick(tick);  // two ½ s blocks
+  writer.drain();
+  auto spare = writer.take_buffer();
+  EXPECT_TRUE(spare.empty());
+  EXPECT_GE(spare.capacity(), std::size_t{8000});
+  recorder.finish();
+}
+
 TEST_F(StereoRecorderTest, AClockThatDoesNotAdvanceWritesNothing) {
   const auto path = dir / "still.wav";
   {
