@@ -3,6 +3,8 @@
 #include <sndfile.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <map>
 #include <system_error>
 
@@ -18,7 +20,22 @@ struct RecordingWriter::Job {
   SNDFILE* file = nullptr;
   std::uint64_t frames = 0;
   bool ok = true;
+  bool warned_behind = false;
 };
+
+namespace {
+// Writes `frames` frames of silence in a few calls.
+bool write_silence(SNDFILE* file, int channels, std::uint64_t frames) {
+  static const std::array<std::int16_t, 8192> zeros{};
+  const auto chunk = static_cast<std::uint64_t>(zeros.size() / static_cast<std::size_t>(channels));
+  while (frames > 0) {
+    const auto n = static_cast<sf_count_t>(std::min(frames, chunk));
+    if (sf_writef_short(file, zeros.data(), n) != n) return false;
+    frames -= static_cast<std::uint64_t>(n);
+  }
+  return true;
+}
+}  // namespace
 
 RecordingWriter::RecordingWriter(EventCallback on_done, std::size_t max_queued_samples)
     : on_done_(std::move(on_done)), max_queued_samples_(max_queued_samples) {
@@ -40,6 +57,7 @@ RecordingWriter::JobId RecordingWriter::open(SessionId session, std::filesystem:
   {
     std::lock_guard lock(mutex_);
     job = next_job_++;
+    ++open_jobs_;
     queue_.emplace_back(Open{job, session, std::move(path), channels});
   }
   wake_.notify_one();
@@ -49,14 +67,23 @@ RecordingWriter::JobId RecordingWriter::open(SessionId session, std::filesystem:
 void RecordingWriter::append(JobId job, std::vector<std::int16_t> interleaved_frames) {
   {
     std::lock_guard lock(mutex_);
-    if (queued_samples_ + interleaved_frames.size() > max_queued_samples_) {
-      queue_.emplace_back(Append{job, {}, true});
+    // The bound grows with the recordings open (a second of stereo audio each), so a busy
+    // server is not held to what suits a quiet one.
+    const std::size_t bound =
+        std::max(max_queued_samples_, open_jobs_ * std::size_t{2 * media_sample_rate});
+    if (queued_samples_ + interleaved_frames.size() > bound) {
+      queue_.emplace_back(Append{job, {}, interleaved_frames.size(), true});
     } else {
       queued_samples_ += interleaved_frames.size();
-      queue_.emplace_back(Append{job, std::move(interleaved_frames), false});
+      queue_.emplace_back(Append{job, std::move(interleaved_frames), 0, false});
     }
   }
   wake_.notify_one();
+}
+
+void RecordingWriter::append_silence(JobId job, std::uint64_t samples) {
+  if (samples == 0) return;
+  push(Append{job, {}, samples, false});
 }
 
 std::vector<std::int16_t> RecordingWriter::take_buffer() {
@@ -68,6 +95,10 @@ std::vector<std::int16_t> RecordingWriter::take_buffer() {
 }
 
 void RecordingWriter::finish(JobId job) {
+  {
+    std::lock_guard lock(mutex_);
+    if (open_jobs_ > 0) --open_jobs_;
+  }
   push(Finish{job});
 }
 
@@ -139,21 +170,30 @@ void RecordingWriter::run() {
         const auto found = jobs.find(append->job);
         if (found == jobs.end()) continue;
         Job& job = found->second;
-        if (append->dropped && job.ok) {
-          spdlog::warn("media: recording {} fell behind; audio dropped", job.path.string());
-          job.ok = false;
+        if (append->dropped && job.ok && !job.warned_behind) {
+          spdlog::warn("media: recording {} fell behind; audio written as silence",
+                       job.path.string());
+          job.warned_behind = true;
         }
-        if (!job.ok || append->frames.empty()) continue;
-        const auto frames =
-            static_cast<sf_count_t>(append->frames.size() / static_cast<std::size_t>(job.channels));
-        if (sf_writef_short(job.file, append->frames.data(), frames) != frames) {
+        if (!job.ok) continue;
+        const auto channels = static_cast<std::size_t>(job.channels);
+        const auto frames = static_cast<sf_count_t>(append->frames.size() / channels);
+        if (frames > 0 && sf_writef_short(job.file, append->frames.data(), frames) != frames) {
           spdlog::warn("media: writing recording {} failed: {}", job.part.string(),
                        sf_strerror(job.file));
           job.ok = false;
         }
-        job.frames += static_cast<std::uint64_t>(frames);
-        append->frames.clear();
-        written.push_back(std::move(append->frames));
+        const std::uint64_t silent = append->silent_samples / channels;
+        if (job.ok && silent > 0 && !write_silence(job.file, job.channels, silent)) {
+          spdlog::warn("media: writing recording {} failed: {}", job.part.string(),
+                       sf_strerror(job.file));
+          job.ok = false;
+        }
+        job.frames += static_cast<std::uint64_t>(frames) + silent;
+        if (append->frames.capacity() > 0) {
+          append->frames.clear();
+          written.push_back(std::move(append->frames));
+        }
       } else if (auto* finish = std::get_if<Finish>(&command)) {
         const auto found = jobs.find(finish->job);
         if (found == jobs.end()) continue;

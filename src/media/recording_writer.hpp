@@ -22,8 +22,10 @@ class RecordingWriter {
   using JobId = std::uint64_t;
 
   // `on_done` is called on the writer thread with a RecordingDone per finished job.
-  // `max_queued_samples` bounds memory when the disk falls behind: beyond it, blocks are
-  // dropped and their recording ends with ok = false.
+  // `max_queued_samples` (or one second of stereo audio per open recording, when more) bounds
+  // memory when the disk (or this thread) falls behind: beyond it,
+  // blocks are dropped and written as silence of the same length, so the file keeps its
+  // timeline and what was written before and after (a warning is logged once per file).
   explicit RecordingWriter(EventCallback on_done,
                            std::size_t max_queued_samples = std::size_t{8000} * 600);
   ~RecordingWriter();  // writes everything queued, finishes open jobs, joins
@@ -33,6 +35,9 @@ class RecordingWriter {
   // All three are thread-safe and never wait for the disk.
   JobId open(SessionId session, std::filesystem::path path, int channels);
   void append(JobId job, std::vector<std::int16_t> interleaved_frames);
+  // `samples` (interleaved, like append's) of silence: stretches only the clock saw (a media
+  // thread that fell behind) cost no buffer.
+  void append_silence(JobId job, std::uint64_t samples);
   void finish(JobId job);
   // An empty buffer for the next block, recycled from blocks already written when there is one
   // (its capacity kept): a media thread reuses the same few allocations instead of allocating
@@ -53,7 +58,8 @@ class RecordingWriter {
   struct Append {
     JobId job;
     std::vector<std::int16_t> frames;
-    bool dropped;  // the queue was full: the block is lost and the job fails
+    std::uint64_t silent_samples = 0;  // zeros written after `frames`
+    bool dropped = false;              // the queue was full: the block became silence
   };
   struct Finish {
     JobId job;
@@ -72,6 +78,7 @@ class RecordingWriter {
   std::deque<Command> queue_;
   std::vector<std::vector<std::int16_t>> spare_buffers_;  // written blocks, emptied, for reuse
   std::size_t queued_samples_ = 0;
+  std::size_t open_jobs_ = 0;
   bool busy_ = false;
   bool stopping_ = false;
   JobId next_job_ = 1;

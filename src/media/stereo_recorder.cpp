@@ -45,7 +45,22 @@ void StereoRecorder::on_tick(std::uint64_t tick) {
   if (finished_) return;
   // A clock that did not advance (or went back) writes nothing; every tick since the last call
   // writes its slot, so time the thread skipped is in the file as what arrived, then silence.
-  for (; last_tick_ < tick; ++last_tick_) write_slot();
+  while (last_tick_ < tick) {
+    if (tick - last_tick_ > 1 && pending_[0].size == 0 && pending_[1].size == 0) {
+      // The rest of a stretch the thread skipped is silence: sent as a length, not as a
+      // buffer of zeros (after a stall every recording would allocate its whole gap at once).
+      if (!block_.empty()) {
+        writer_.append(job_, std::move(block_));
+        block_ = writer_.take_buffer();
+        block_.reserve(block_frames * 2);
+      }
+      writer_.append_silence(job_, (tick - last_tick_) * slot_frames * 2);
+      last_tick_ = tick;
+      return;
+    }
+    write_slot();
+    ++last_tick_;
+  }
 }
 
 void StereoRecorder::write_slot() {

@@ -230,12 +230,25 @@ TEST(RecordingWriter, StereoFramesAndQueueLimit) {
   EXPECT_EQ(wav.samples, frames);
   EXPECT_EQ(log.all<RecordingDone>()[0].duration, std::chrono::milliseconds(100));
 
-  // A block larger than the queue allows is dropped and fails its recording.
+  // A block larger than the queue allows is dropped: written as silence of its length, so the
+  // file keeps its timeline and the audio around the gap; silence appended by the clock costs
+  // no buffer and lands in order.
   const auto big = writer.open(SessionId{2, 1}, dir.path / "big.wav", 1);
+  writer.append(big, std::vector<std::int16_t>(800, 7));
   writer.append(big, std::vector<std::int16_t>(16001, 1));
+  writer.append_silence(big, 400);
+  writer.append(big, std::vector<std::int16_t>(800, 9));
   writer.finish(big);
-  ASSERT_TRUE(log.wait_for<RecordingDone>([](const RecordingDone& r) { return !r.ok; }));
-  EXPECT_FALSE(std::filesystem::exists(dir.path / "big.wav"));
+  ASSERT_TRUE(log.wait_for<RecordingDone>(
+      [&](const RecordingDone& r) { return r.path == dir.path / "big.wav"; }));
+  const auto done_big = log.all<RecordingDone>().back();
+  EXPECT_TRUE(done_big.ok);
+  const Wav with_gap = read_wav(dir.path / "big.wav");
+  ASSERT_EQ(with_gap.samples.size(), std::size_t{800 + 16001 + 400 + 800});
+  EXPECT_EQ(with_gap.samples[799], 7);
+  EXPECT_EQ(with_gap.samples[800], 0);
+  EXPECT_EQ(with_gap.samples[800 + 16001 + 399], 0);
+  EXPECT_EQ(with_gap.samples[800 + 16001 + 400], 9);
   EXPECT_FALSE(std::filesystem::exists(dir.path / "big.wav.part"));
 }
 
