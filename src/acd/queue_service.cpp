@@ -60,7 +60,10 @@ namespace {
 // Short, log-friendly names for why an agent's phone did not take the call.
 std::string end_reason_text(const call::Leg& leg, call::LegEnd why) {
   std::string text(call::to_string(why));
-  if (leg.final_status() != 0) text += " " + std::to_string(leg.final_status());
+  if (leg.final_status() != 0) {
+    text += ' ';  // two steps: GCC 12 -O2 warns (-Wrestrict) on " " + string&&
+    text += std::to_string(leg.final_status());
+  }
   return text;
 }
 

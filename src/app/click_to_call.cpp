@@ -29,7 +29,10 @@ namespace {
 
 std::string end_text(const call::Leg& leg) {
   std::string text(call::to_string(leg.end_reason()));
-  if (leg.final_status() != 0) text += " " + std::to_string(leg.final_status());
+  if (leg.final_status() != 0) {
+    text += ' ';  // two steps: GCC 12 -O2 warns (-Wrestrict) on " " + string&&
+    text += std::to_string(leg.final_status());
+  }
   return text;
 }
 
@@ -234,7 +237,10 @@ void ClickToCall::customer_ended(const std::string& id, call::LegEnd why) {
   const bool no_answer =
       why == call::LegEnd::no_answer || status == 408 || status == 480 || status == 487;
   std::string reason = busy ? "busy" : no_answer ? "no_answer" : "unreachable";
-  if (status != 0) reason += " " + std::to_string(status);
+  if (status != 0) {
+    reason += ' ';  // two steps: GCC 12 -O2 warns (-Wrestrict) on " " + string&&
+    reason += std::to_string(status);
+  }
   log_->info("call_id={} number={} not reached: {}", id, call->info.number, reason);
   fail_to_agent(*call, busy ? Tone::busy : Tone::congestion,
                 busy || no_answer ? store::Disposition::unanswered : store::Disposition::failed,
