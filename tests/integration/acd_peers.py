@@ -215,7 +215,7 @@ class SippProcess:
 
     def __init__(self, args, scenario_text, sip_port=None, calls=1, timeout=60):
         self.port = sip_port or free_port(both=True)
-        self.media_port = free_port()
+        self.media_port = free_port(span=4)
         self.workdir = tempfile.mkdtemp(prefix="kefu-sipp-")
         self.scenario = _write(scenario_text)
         self.cmd = ["sipp"] + args + ["-sf", self.scenario, "-i", "127.0.0.1", "-p", str(self.port),

@@ -30,16 +30,29 @@ CONFORMANCE = os.environ.get(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/conformance/sip"))
 
 
-def free_port(kind=socket.SOCK_DGRAM, both=False):
-    """A port free for UDP (and TCP when both=True) on 127.0.0.1."""
-    for _ in range(200):
-        port = random.randint(20000, 29999)
+# Ports handed out by this process: a port is only bound by its peer (SIPp, baresip) a moment
+# after it is chosen, so a later pick must not see it as free in between.
+_handed_out = set()
+
+
+def free_port(kind=socket.SOCK_DGRAM, both=False, span=1):
+    """A port free for UDP (and TCP when both=True) on 127.0.0.1, with the span-1 ports after it
+    also free and not handed out before (SIPp's -mp binds the port and the port + 2)."""
+    if len(_handed_out) > 5000:
+        _handed_out.clear()
+    for _ in range(500):
+        port = random.randrange(20000, 29990, 2 if span > 1 else 1)
+        wanted = range(port, port + span)
+        if any(p in _handed_out for p in wanted):
+            continue
         socks = []
         try:
-            for k in ([socket.SOCK_DGRAM, socket.SOCK_STREAM] if both else [kind]):
-                s = socket.socket(socket.AF_INET, k)
-                s.bind(("127.0.0.1", port))
-                socks.append(s)
+            for p in wanted:
+                for k in ([socket.SOCK_DGRAM, socket.SOCK_STREAM] if both else [kind]):
+                    s = socket.socket(socket.AF_INET, k)
+                    socks.append(s)
+                    s.bind(("127.0.0.1", p))
+            _handed_out.update(wanted)
             return port
         except OSError:
             continue
