@@ -11,7 +11,9 @@
 2. Server: `kefu serve --db <that database>` with an admin made through KEFU_ADMIN_PASSWORD; the
    script signs in and sends the session cookie with every request.
 3. Load: for each backend, each --readers value (kefu's --db-readers: 0 = look-ups share the
-   single writer connection, as before the read pool; N = N read-only connections) and each
+   single writer connection, as before the read pool; N = N read-only connections), each
+   --auth-cache value (kefu's --auth-cache-ms: 0 = every request looks its session up on the
+   writer, as before the credential cache; 5000 = the default) and each
    kind of look-up, wrk -c 200 for --duration s with bench/load/crm_load.lua: random existing
    customers' phone numbers as people type them ("139 0012 3456", "020-8012 3456"), name
    prefixes ("王伟", "Zhang W"), account numbers, and caller numbers for the screen pop; and, as a
@@ -143,11 +145,12 @@ class PostgresCluster:
 
 
 class Kefu:
-    def __init__(self, binary, db, readers, work):
+    def __init__(self, binary, db, readers, auth_cache_ms, work):
         self.dir = tempfile.mkdtemp(prefix="kefu-", dir=work)
         self.http_port = free_port()
         cmd = [binary, "serve", "--data-dir", self.dir, "--db", db, "--sip-listen", f"127.0.0.1:{free_port()}",
-               "--http-listen", f"127.0.0.1:{self.http_port}", "--log-level", "warn", "--db-readers", str(readers)]
+               "--http-listen", f"127.0.0.1:{self.http_port}", "--log-level", "warn", "--db-readers", str(readers),
+               "--auth-cache-ms", str(auth_cache_ms)]
         self.log_path = os.path.join(self.dir, "kefu.log")
         env = dict(os.environ, KEFU_ADMIN_PASSWORD=ADMIN_PASSWORD)
         self.proc = subprocess.Popen(cmd, env=env, stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT)
@@ -228,20 +231,21 @@ def run_wrk(args, kefu, kind, paths_file, rate):
 
 
 def print_table(rows, target_ms):
-    fmt = "{:>10} {:>7} {:>8} {:>10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>7} {:>6} {:>5} {:>5} {:>5} {:>5} {:>14}"
-    print(fmt.format("backend", "readers", "kind", "mode", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "non2xx",
+    fmt = "{:>10} {:>7} {:>5} {:>8} {:>10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>7} {:>6} {:>5} {:>5} {:>5} {:>5} {:>14}"
+    print(fmt.format("backend", "readers", "cache", "kind", "mode", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "non2xx",
                      "empty", "kefu", "wrk", "busy", "load1", "p99 target"))
     for r in rows:
         if "error" in r:
-            print(f"{r['backend']:>10} {r['readers']:>7} {r['kind']:>8}  failed: {r['error']}")
+            print(f"{r['backend']:>10} {r['readers']:>7} {r['auth_cache']:>5} {r['kind']:>8}  failed: {r['error']}")
             continue
         ok = r["p99_us"] / 1000 < target_ms and r["non_2xx"] == 0 and r["empty"] == 0 and r["socket_errors"] == 0
-        print(fmt.format(r["backend"], r["readers"], r["kind"], r["mode"], f"{r['rps']:.0f}", f"{r['p50_us'] / 1000:.2f}",
+        print(fmt.format(r["backend"], r["readers"], r["auth_cache"], r["kind"], r["mode"], f"{r['rps']:.0f}", f"{r['p50_us'] / 1000:.2f}",
                          f"{r['p90_us'] / 1000:.2f}", f"{r['p99_us'] / 1000:.2f}", f"{r['max_us'] / 1000:.1f}",
                          r["non_2xx"], r["empty"], f"{r['kefu_cores']:.2f}", f"{r['wrk_cores']:.2f}",
                          f"{r['busy_cores']:.2f}", f"{r['loadavg_before'][0]:.2f}",
                          ("met" if ok else "MISSED") + f" (<{target_ms:g})"))
     print("readers = kefu --db-readers (0: look-ups share the one writer connection, as before the read pool); "
+          "cache = kefu --auth-cache-ms (0: every request looks its session up on the writer); "
           "kefu/wrk/busy = cores used by kefu, by wrk, by the whole machine (PostgreSQL included) during the run; "
           "load1 = 1-minute load average before the run; mode saturated: each connection sends its next "
           "request when the last is answered (latency = connections / throughput); paced_N: N requests/s "
@@ -255,8 +259,10 @@ def main():
     parser.add_argument("--out", default=os.path.join(ROOT, "bench/results/crm_load.json"))
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--readers", default="0,4",
+    parser.add_argument("--readers", default="4",
                         help="kefu --db-readers values to compare (0 = before the read pool)")
+    parser.add_argument("--auth-cache", default="0,5000",
+                        help="kefu --auth-cache-ms values, comma-separated (0: a session look-up per request)")
     parser.add_argument("--kinds", default="phone,name,account,pop,auth")
     parser.add_argument("--duration", type=int, default=12, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=200)
@@ -309,10 +315,11 @@ def main():
             results.append(dict(meta, name=name, value=value, unit=unit, loadavg=loadavg))
 
         for backend in backends:
-            for readers in [int(r) for r in args.readers.split(",") if r]:
+            for readers, auth_cache in [(int(r), int(c)) for r in args.readers.split(",") if r
+                                        for c in args.auth_cache.split(",") if c]:
                 kefu = None
                 try:
-                    kefu = Kefu(kefu_binary, databases[backend], readers, work)
+                    kefu = Kefu(kefu_binary, databases[backend], readers, auth_cache, work)
                     for kind in [k for k in args.kinds.split(",") if k]:
                         # A benchmark of 404s is worthless: one look-up of each kind must find.
                         status, body = kefu.get(paths[kind][0])
@@ -321,11 +328,13 @@ def main():
                         for rate in rates:
                             mode = f"paced_{rate}" if rate else "saturated"
                             load = uptime_load()
-                            print(f"[{backend} readers={readers} {kind} {mode}] load {load} ...", flush=True)
+                            print(f"[{backend} readers={readers} auth_cache={auth_cache} {kind} {mode}] load {load} ...",
+                                  flush=True)
                             r = run_wrk(args, kefu, kind, files[kind], rate)
-                            r.update(backend=backend, readers=readers, kind=kind, mode=mode, loadavg_before=load)
+                            r.update(backend=backend, readers=readers, auth_cache=auth_cache, kind=kind, mode=mode,
+                                     loadavg_before=load)
                             rows.append(r)
-                            prefix = f"{backend}/readers_{readers}/{kind}/{mode}"
+                            prefix = f"{backend}/readers_{readers}/auth_cache_{auth_cache}/{kind}/{mode}"
                             for key, unit, scale in (("p50_us", "ms", 1e-3), ("p90_us", "ms", 1e-3),
                                                      ("p99_us", "ms", 1e-3), ("p999_us", "ms", 1e-3),
                                                      ("max_us", "ms", 1e-3), ("rps", "requests/s", 1),
@@ -337,9 +346,10 @@ def main():
                             print(f"  p50 {r['p50_us'] / 1000:.2f} ms, p99 {r['p99_us'] / 1000:.2f} ms, "
                                   f"{r['rps']:.0f} req/s, non-2xx {r['non_2xx']}, empty {r['empty']}", flush=True)
                 except Exception as error:  # one failed configuration must not lose the others
-                    print(f"[{backend} readers={readers}] failed: {error}", flush=True)
-                    rows.append({"backend": backend, "readers": readers, "kind": "-", "error": str(error)[:200]})
-                    record(f"{backend}/readers_{readers}/run_failed", 1, "flag", uptime_load())
+                    print(f"[{backend} readers={readers} auth_cache={auth_cache}] failed: {error}", flush=True)
+                    rows.append({"backend": backend, "readers": readers, "auth_cache": auth_cache, "kind": "-",
+                                 "error": str(error)[:200]})
+                    record(f"{backend}/readers_{readers}/auth_cache_{auth_cache}/run_failed", 1, "flag", uptime_load())
                 finally:
                     if kefu:
                         kefu.stop()

@@ -222,6 +222,7 @@ struct AuthRoutes::Impl {
         storage(storage_executor),
         log(std::move(logger)),
         options(std::move(routes_options)),
+        verified(options.credential_cache_ttl, options.credential_cache_capacity),
         hashing(std::max<std::size_t>(options.hashing_threads, 1)) {}
 
   void add_routes(HttpServer& http);
@@ -297,6 +298,7 @@ struct AuthRoutes::Impl {
   store::StorageExecutor& storage;
   std::shared_ptr<spdlog::logger> log;
   AuthRoutesOptions options;
+  auth::CredentialCache verified;
   boost::asio::thread_pool hashing;
 };
 
@@ -313,12 +315,17 @@ void AuthRoutes::Impl::authenticate(const HttpRequest& request, AuthenticationDo
     done(error_response(401, "unauthenticated", "sign in first"));
     return;
   }
+  const std::string& credential = key ? *key : *token;
+  if (auto identity = verified.find(credential, auth.credential_generation(), auth.now())) {
+    done(std::move(*identity));
+    return;
+  }
   storage.post(
       [this, key, token](store::Connection& connection) {
-        return key ? auth.authenticate_api_key(connection, *key)
-                   : auth.authenticate_session(connection, *token);
+        return key ? auth.verify_api_key(connection, *key)
+                   : auth.verify_session(connection, *token);
       },
-      [done, log = log](store::StoreResult<std::optional<Identity>> result) {
+      [this, done, credential](store::StoreResult<std::optional<auth::VerifiedCredential>> result) {
         if (!result) {
           log->error("authentication failed in storage: {}", result.error().message);
           done(error_response(503, "unavailable", "authentication is not available right now"));
@@ -326,7 +333,8 @@ void AuthRoutes::Impl::authenticate(const HttpRequest& request, AuthenticationDo
           done(error_response(401, "unauthenticated",
                               "the session has ended or the credentials are not valid"));
         } else {
-          done(std::move(**result));
+          verified.store(credential, **result, auth.now());
+          done(std::move((*result)->identity));
         }
       });
 }

@@ -51,6 +51,10 @@ struct AuthRoutesOptions {
   std::string cookie_name = "kefu_session";
   CookieSecurity cookie_security = CookieSecurity::plain_http;
   std::size_t hashing_threads = 1;  // each hash holds 64 MiB while it runs
+  // How long a verified session or API key is reused without asking the database
+  // (auth/credential_cache.hpp); 0 asks on every request.
+  auth::Millis credential_cache_ttl{5000};
+  std::size_t credential_cache_capacity = 20000;
 };
 
 class AuthRoutes {

@@ -20,6 +20,9 @@ struct ServeOptions {
   // thread, beside the one writer; 0: look-ups queue on the writer. Four on two cores: on
   // PostgreSQL a look-up is mostly waiting for round trips, so more than the cores stay useful.
   unsigned db_readers = 4;
+  // How long a verified session or API key is reused before the database is asked again (any
+  // logout, user or key change in this process ends the reuse at once); 0: every request asks.
+  unsigned auth_cache_ms = 5000;
   std::vector<HostPort> sip_listen;  // UDP and TCP on each; default 127.0.0.1:5060
   HostPort http_listen{"127.0.0.1", 8080};
   bool demo = false;
@@ -30,7 +33,8 @@ struct ServeOptions {
   unsigned media_threads = 0;  // 0 = cores - 1, at least 1
   std::chrono::seconds rtp_timeout{30};
   std::chrono::milliseconds answer_delay{0};
-  std::chrono::seconds registration_min_expires{60};  // shorter registrations get 423  // demo flow: ring this long before answering
+  std::chrono::seconds registration_min_expires{
+      60};  // shorter registrations get 423  // demo flow: ring this long before answering
   // Digest algorithms offered in challenges, preferred first. MD5 alone by default: SIPp 3.6
   // answers only the first challenge and knows only MD5, and baresip 1.0 refuses a
   // registration whose challenges include SHA-256 at all.

@@ -15,33 +15,33 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "acd/queue_prompts.hpp"
 #include "api/auth_routes.hpp"
 #include "api/http_server.hpp"
-#include "auth/auth_schema.hpp"
-#include "auth/auth_service.hpp"
-#include "auth/seed.hpp"
-#include "acd/queue_prompts.hpp"
 #include "app/acd_config.hpp"
 #include "app/call_records.hpp"
 #include "app/contact_center.hpp"
 #include "app/crm_routes.hpp"
-#include "app/openapi.hpp"
-#include "app/recording_recovery.hpp"
-#include "crm/crm_schema.hpp"
-#include "crm/phone_numbers.hpp"
-#include "demo/demo_setup.hpp"
 #include "app/logging.hpp"
 #include "app/metrics.hpp"
+#include "app/openapi.hpp"
+#include "app/recording_recovery.hpp"
 #include "app/registration.hpp"
+#include "auth/auth_schema.hpp"
+#include "auth/auth_service.hpp"
+#include "auth/seed.hpp"
 #include "call/call_manager.hpp"
+#include "crm/crm_schema.hpp"
+#include "crm/phone_numbers.hpp"
 #include "demo/demo_flow.hpp"
+#include "demo/demo_setup.hpp"
 #include "media/media_engine.hpp"
 #include "sip/stack/asio_timer.hpp"
+#include "sip/stack/user_agent.hpp"
 #include "store/call_repository.hpp"
 #include "store/executor.hpp"
 #include "store/migrations.hpp"
 #include "store/open_database.hpp"
-#include "sip/stack/user_agent.hpp"
 #include "tts/tts_cache.hpp"
 
 namespace kefu::app {
@@ -117,7 +117,8 @@ int run_server(const ServeOptions& options) {
   // The database: migrate, then close what a crash left open, before any call is taken.
   std::unique_ptr<store::Database> database;
   const std::string database_name =
-      options.db.empty() ? (std::filesystem::path(options.data_dir) / "kefu.db").string() : options.db;
+      options.db.empty() ? (std::filesystem::path(options.data_dir) / "kefu.db").string()
+                         : options.db;
   StoredIds stored_ids;
   try {
     database = store::open_database(database_name);
@@ -125,13 +126,16 @@ int run_server(const ServeOptions& options) {
     const std::array extra_migrations{crm::crm_migration(), auth::auth_migration(),
                                       crm::crm_ownership_migration()};
     int applied = store::migrate(*connection, extra_migrations);
-    int interrupted = store::CallRecordRepository(*connection).close_interrupted_calls(
-        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
+    int interrupted =
+        store::CallRecordRepository(*connection)
+            .close_interrupted_calls(std::chrono::time_point_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now()));
     log->info("database {} schema={} migrations_applied={} interrupted_calls_closed={}",
               database->description(), store::schema_version(*connection), applied, interrupted);
     if (setup) stored_ids = store_setup(*connection, *setup, phone_numbers);
     if (options.demo) auth::seed_demo_users(*connection);  // idempotent
-    if (const char* password = std::getenv("KEFU_ADMIN_PASSWORD"); password != nullptr && *password != 0) {
+    if (const char* password = std::getenv("KEFU_ADMIN_PASSWORD");
+        password != nullptr && *password != 0) {
       auth::ensure_admin(*connection, "admin", password);  // never resets an existing password
     }
     int recovered = recover_recordings(
@@ -143,9 +147,8 @@ int run_server(const ServeOptions& options) {
     return 1;
   }
   // Its own executor: authenticating a request never waits behind call records.
-  store::StorageExecutor auth_storage(*database, [&io](std::function<void()> done) {
-    boost::asio::post(io, std::move(done));
-  });
+  store::StorageExecutor auth_storage(
+      *database, [&io](std::function<void()> done) { boost::asio::post(io, std::move(done)); });
   auth::AuthService auth_service(auth::AuthSettings{}, auth::system_clock());
   // One writer keeps writes in order; look-ups (post_read) run on their own readers.
   store::StorageExecutor storage(
@@ -176,7 +179,8 @@ int run_server(const ServeOptions& options) {
   media_config.rtp_port_max = options.media_port_max;
   media_config.rtp_timeout = options.rtp_timeout;
   boost::system::error_code address_error;
-  auto media_address = boost::asio::ip::make_address(options.sip_listen.front().host, address_error);
+  auto media_address =
+      boost::asio::ip::make_address(options.sip_listen.front().host, address_error);
   if (!address_error) media_config.bind_address = media_address;
   media::MediaEngine media(media_config, [&io, &calls](media::MediaEvent event) {
     boost::asio::post(io, [&calls, event = std::move(event)] {
@@ -194,7 +198,8 @@ int run_server(const ServeOptions& options) {
         (listen.host.find(':') != std::string::npos ? "[" + listen.host + "]" : listen.host) + ":" +
         std::to_string(listen.port));
     if (!address) {
-      std::fprintf(stderr, "kefu: invalid --sip-listen address %s:%u\n", listen.host.c_str(), listen.port);
+      std::fprintf(stderr, "kefu: invalid --sip-listen address %s:%u\n", listen.host.c_str(),
+                   listen.port);
       return 2;
     }
     auto bound = user_agent.listen(io, {*address, sip::ListenTransports::UdpAndTcp, {}});
@@ -225,8 +230,8 @@ int run_server(const ServeOptions& options) {
   std::optional<ContactCenter> contact_center;
   if (setup) {
     try {
-      contact_center.emplace(io, *calls, *registration, storage, call_records, *queue_prompts, *setup,
-                             phone_numbers, std::filesystem::path(options.data_dir),
+      contact_center.emplace(io, *calls, *registration, storage, call_records, *queue_prompts,
+                             *setup, phone_numbers, std::filesystem::path(options.data_dir),
                              logging.module("acd"));
     } catch (const std::exception& e) {
       std::fprintf(stderr, "kefu: %s\n", e.what());
@@ -239,9 +244,10 @@ int run_server(const ServeOptions& options) {
     settings.answer_delay = options.answer_delay;
     if (contact_center) settings.to_agent = contact_center->to_menu_queue();
     const demo::DemoPrompts& prompts = *demo_prompts;
-    calls->route(std::string(demo::kServiceNumber), [&prompts, settings](std::shared_ptr<call::Leg> leg) {
-      return demo::run_demo_flow(std::move(leg), prompts, settings);
-    });
+    calls->route(std::string(demo::kServiceNumber),
+                 [&prompts, settings](std::shared_ptr<call::Leg> leg) {
+                   return demo::run_demo_flow(std::move(leg), prompts, settings);
+                 });
     calls->route(std::string(demo::kPromptLoopNumber), [&prompts](std::shared_ptr<call::Leg> leg) {
       return demo::run_prompt_loop(std::move(leg), prompts.menu);
     });
@@ -260,7 +266,10 @@ int run_server(const ServeOptions& options) {
                                    contact_center ? &contact_center->queues() : nullptr);
     return response;
   });
-  auto auth_routes = api::add_auth_routes(http, auth_service, auth_storage, logging.module("auth"));
+  api::AuthRoutesOptions auth_options;
+  auth_options.credential_cache_ttl = auth::Millis{options.auth_cache_ms};
+  auto auth_routes =
+      api::add_auth_routes(http, auth_service, auth_storage, logging.module("auth"), auth_options);
   add_crm_routes(http, storage, phone_numbers, logging.module("crm"));
   http.route("GET", "/api/v1/openapi.json", [&http](const api::HttpRequest&) {
     api::HttpResponse response;

@@ -1,5 +1,7 @@
 #include "auth/auth_service.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace kefu::auth {
@@ -137,6 +139,7 @@ Result<LoginSuccess, LoginRefusal> AuthService::finish_login(store::Connection& 
         id_text(store::raw(user.id)), std::nullopt, std::nullopt);
   success.identity = identity_of(connection, user, CredentialKind::session, success.csrf_token);
   tx.commit();
+  if (looks_like_session_token(previous_token)) credentials_changed();  // it ended
   throttle_.record_success(candidate.login, candidate.client_ip);
   return success;
 }
@@ -176,7 +179,15 @@ Identity AuthService::identity_of(store::Connection& connection, const User& use
 
 std::optional<Identity> AuthService::authenticate_session(store::Connection& connection,
                                                           std::string_view token) {
+  auto verified = verify_session(connection, token);
+  if (!verified) return std::nullopt;
+  return std::move(verified->identity);
+}
+
+std::optional<VerifiedCredential> AuthService::verify_session(store::Connection& connection,
+                                                              std::string_view token) {
   if (!looks_like_session_token(token)) return std::nullopt;
+  const std::uint64_t generation = credential_generation();
   SessionRepository sessions(connection);
   const std::string hash = sha256_hex(token);
   auto session = sessions.find(hash);
@@ -186,7 +197,15 @@ std::optional<Identity> AuthService::authenticate_session(store::Connection& con
     sessions.remove(hash);
     return std::nullopt;
   }
-  return session_identity(connection, *session, token);
+  auto identity = session_identity(connection, *session, token);
+  if (!identity) return std::nullopt;
+  // Reused only within both limits as stored (session_identity touched it if it was due; a
+  // reuse from the cache is not recorded as activity).
+  const Timestamp last_seen =
+      now - session->last_seen_at >= settings_.session_touch_interval ? now : session->last_seen_at;
+  return VerifiedCredential{
+      std::move(*identity),
+      std::min(session->expires_at, last_seen + settings_.session_idle_timeout), generation};
 }
 
 std::optional<Identity> AuthService::session_identity(store::Connection& connection,
@@ -208,7 +227,15 @@ std::optional<Identity> AuthService::session_identity(store::Connection& connect
 
 std::optional<Identity> AuthService::authenticate_api_key(store::Connection& connection,
                                                           std::string_view key) {
+  auto verified = verify_api_key(connection, key);
+  if (!verified) return std::nullopt;
+  return std::move(verified->identity);
+}
+
+std::optional<VerifiedCredential> AuthService::verify_api_key(store::Connection& connection,
+                                                              std::string_view key) {
   if (!looks_like_api_key(key)) return std::nullopt;
+  const std::uint64_t generation = credential_generation();
   ApiKeyRepository keys(connection);
   auto stored = keys.find_by_hash(sha256_hex(key));
   if (!stored || stored->revoked_at) return std::nullopt;
@@ -218,7 +245,9 @@ std::optional<Identity> AuthService::authenticate_api_key(store::Connection& con
   if (!stored->last_used_at || now - *stored->last_used_at >= settings_.session_touch_interval) {
     keys.touch(stored->id, now);
   }
-  return identity_of(connection, *user, CredentialKind::api_key);
+  // Keys have no time limit of their own; the cache's time to live bounds the reuse.
+  return VerifiedCredential{identity_of(connection, *user, CredentialKind::api_key),
+                            Timestamp::max(), generation};
 }
 
 void AuthService::logout(store::Connection& connection, std::string_view token,
@@ -233,6 +262,7 @@ void AuthService::logout(store::Connection& connection, std::string_view token,
   audit(connection, actor, "logout", "user", id_text(store::raw(session->user)), std::nullopt,
         std::nullopt);
   tx.commit();
+  credentials_changed();
 }
 
 std::int64_t AuthService::remove_expired_sessions(store::Connection& connection) {
@@ -273,6 +303,7 @@ User AuthService::update_user(store::Connection& connection, UserId id, const Us
   audit(connection, actor, "update", "user", id_text(store::raw(id)), audit_json(*before),
         audit_json(after));
   tx.commit();
+  credentials_changed();
   return after;
 }
 
@@ -288,6 +319,7 @@ User AuthService::set_user_status(store::Connection& connection, UserId id, User
   audit(connection, actor, status == UserStatus::disabled ? "disable" : "enable", "user",
         id_text(store::raw(id)), audit_json(*before), audit_json(after));
   tx.commit();
+  credentials_changed();
   return after;
 }
 
@@ -300,6 +332,7 @@ void AuthService::set_password_hash(store::Connection& connection, UserId id,
   audit(connection, actor, "password_change", "user", id_text(store::raw(id)), std::nullopt,
         std::nullopt);
   tx.commit();
+  credentials_changed();
 }
 
 Department AuthService::create_department(store::Connection& connection, const std::string& name,
@@ -312,6 +345,7 @@ Department AuthService::create_department(store::Connection& connection, const s
   audit(connection, actor, "create", "department", id_text(store::raw(id)), std::nullopt,
         audit_json(created));
   tx.commit();
+  credentials_changed();
   return created;
 }
 
@@ -343,6 +377,7 @@ bool AuthService::revoke_api_key(store::Connection& connection, ApiKeyId id, con
   audit(connection, actor, "revoke", "api_key", id_text(store::raw(id)), audit_json(*before),
         audit_json(*keys.find(id)));
   tx.commit();
+  credentials_changed();
   return true;
 }
 

@@ -3,7 +3,7 @@
 // keys. Methods that touch the database take the Connection of the storage job they run in;
 // password hashing (argon2id, ~0.1 s and 64 MiB each) is separate (hash_password,
 // check_password) so that callers run it off the storage threads. Thread-safe: the only
-// mutable state is the login throttle, which locks.
+// mutable state is the login throttle, which locks, and an atomic change counter.
 //
 // Sessions: a random 128-bit token (32 hex characters) in an HttpOnly cookie, stored as its
 // SHA-256. A session ends after `session_idle_timeout` without a request, at
@@ -12,12 +12,15 @@
 // sent, if any), so a token planted before sign-in is never promoted. The CSRF token writes
 // must echo is derived from the session token (SHA-256 with a label): nothing more to store, and
 // it reveals neither the session token nor its stored hash.
+#include <atomic>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "auth/audit_log.hpp"
+#include "auth/credential_cache.hpp"
 #include "auth/credentials.hpp"
 #include "auth/crypto.hpp"
 #include "auth/directory.hpp"
@@ -106,6 +109,17 @@ class AuthService {
   std::optional<Identity> authenticate_session(store::Connection& connection,
                                                std::string_view token);
   std::optional<Identity> authenticate_api_key(store::Connection& connection, std::string_view key);
+  // The same, with how long the answer may be reused (the session's own limits) and the
+  // credential generation read before the look-up: what CredentialCache keeps.
+  std::optional<VerifiedCredential> verify_session(store::Connection& connection,
+                                                   std::string_view token);
+  std::optional<VerifiedCredential> verify_api_key(store::Connection& connection,
+                                                   std::string_view key);
+  // Counts the changes that can end or alter a verified credential: logout, a user's status,
+  // password, role, permissions or department, a new department (subtrees), a revoked key.
+  std::uint64_t credential_generation() const {
+    return credential_generation_.load(std::memory_order_acquire);
+  }
   void logout(store::Connection& connection, std::string_view token, const Actor& actor);
   static std::string csrf_token_for(std::string_view session_token);
   // Deletes sessions past either time-out (housekeeping; expired sessions are refused anyway).
@@ -141,6 +155,7 @@ class AuthService {
  private:
   std::optional<Identity> session_identity(store::Connection& connection,
                                            const StoredSession& session, std::string_view token);
+  void credentials_changed() { credential_generation_.fetch_add(1, std::memory_order_acq_rel); }
   void audit(store::Connection& connection, const Actor& actor, std::string action,
              std::string entity, std::string entity_id, std::optional<std::string> before,
              std::optional<std::string> after);
@@ -149,6 +164,7 @@ class AuthService {
   Clock clock_;
   LoginThrottle throttle_;
   std::string dummy_hash_;  // for unknown logins (check_password)
+  std::atomic<std::uint64_t> credential_generation_{0};
 };
 
 // Audit snapshots (JSON text, never with secrets).

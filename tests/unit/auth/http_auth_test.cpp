@@ -465,6 +465,7 @@ TEST_F(HttpAuthTest, LogoutEndsTheSession) {
 TEST_F(HttpAuthTest, DisablingAUserEndsTheirSessionsAndIsAudited) {
   const Session admin = sign_in("admin", "admin123");
   const Session agent = sign_in("1005", "demo1005");
+  ASSERT_EQ(get("/api/v1/auth/me", agent).status, 200u);  // verified once (and kept a moment)
   const std::string id = std::to_string(user_id("1005"));
   Reply disabled = post_json("/api/v1/users/" + id + "/disable", json::object(), &admin);
   ASSERT_EQ(disabled.status, 200u) << disabled.body;
@@ -518,9 +519,26 @@ TEST_F(HttpAuthTest, UpdatesAreScopedAndCannotEscalate) {
                "invalid_input");
 }
 
+// A verified session is reused for a few seconds without the database; a role taken away must
+// still count from the next request on.
+TEST_F(HttpAuthTest, ARoleChangeTakesEffectOnTheNextRequest) {
+  const Session admin = sign_in("admin", "admin123");
+  const Session supervisor = sign_in("supervisor", "super123");
+  ASSERT_EQ(get("/api/v1/users", supervisor).status, 200u);
+  ASSERT_EQ(get("/api/v1/users", supervisor).status, 200u);
+  Reply demoted = post_json("/api/v1/users/" + std::to_string(user_id("supervisor")),
+                            {{"role", "agent"}}, &admin, "PATCH");
+  ASSERT_EQ(demoted.status, 200u) << demoted.body;
+  expect_error(get("/api/v1/users", supervisor), 403, "forbidden");
+  Reply me = get("/api/v1/auth/me", supervisor);
+  ASSERT_EQ(me.status, 200u) << me.body;
+  EXPECT_EQ(me.data()["user"]["role"], "agent") << me.body;
+}
+
 TEST_F(HttpAuthTest, PasswordChangeEndsEverySession) {
   const Session first = sign_in("1009", "demo1009");
   const Session second = sign_in("1009", "demo1009");
+  ASSERT_EQ(get("/api/v1/auth/me", second).status, 200u);  // verified once (and kept a moment)
   expect_error(
       post_json("/api/v1/auth/password",
                 {{"current_password", "wrong"}, {"new_password", "new-password-1"}}, &first),

@@ -101,6 +101,73 @@ TEST_P(ServiceTest, LastSeenIsWrittenAtMostOncePerTouchInterval) {
   EXPECT_EQ(last_seen(), store::to_epoch_ms(now));
 }
 
+TEST_P(ServiceTest, AVerifiedSessionMayBeReusedOnlyWithinItsOwnLimits) {
+  user("1001", Role::agent);
+  const Timestamp signed_in = now;
+  const std::string token = login("1001").session_token;
+  auto verified = service->verify_session(db(), token);
+  ASSERT_TRUE(verified);
+  EXPECT_EQ(verified->identity.login, "1001");
+  EXPECT_EQ(verified->valid_until, signed_in + settings.session_idle_timeout);
+  // Not touched yet (within the touch interval): the idle limit counts from the stored time.
+  now += 30s;
+  verified = service->verify_session(db(), token);
+  ASSERT_TRUE(verified);
+  EXPECT_EQ(verified->valid_until, signed_in + settings.session_idle_timeout);
+  // Close to the absolute limit, that one caps it.
+  for (int i = 0; i < 35; ++i) {  // a request every 20 minutes for 11 h 40 min
+    now += 20min;
+    ASSERT_TRUE(service->verify_session(db(), token)) << i;
+  }
+  now = signed_in + settings.session_absolute_timeout - 5min;
+  verified = service->verify_session(db(), token);
+  ASSERT_TRUE(verified);
+  EXPECT_EQ(verified->valid_until, signed_in + settings.session_absolute_timeout);
+}
+
+TEST_P(ServiceTest, EveryChangeThatEndsOrAltersACredentialCountsAGeneration) {
+  const User admin = user("admin", Role::admin);
+  const User agent = user("1001", Role::agent);
+  const std::string token = login("1001").session_token;
+  const auto key = service->create_api_key(db(), admin.id, "sync", Actor::system());
+  std::uint64_t seen = service->credential_generation();
+  const auto changed = [&](const char* what) {
+    const std::uint64_t current = service->credential_generation();
+    EXPECT_GT(current, seen) << what;
+    seen = current;
+  };
+  const auto unchanged = [&](const char* what) {
+    EXPECT_EQ(service->credential_generation(), seen) << what;
+  };
+
+  ASSERT_TRUE(service->verify_session(db(), token));
+  ASSERT_TRUE(service->verify_api_key(db(), key.secret));
+  user("1002", Role::agent);
+  service->create_api_key(db(), admin.id, "other", Actor::system());
+  unchanged("look-ups, a new user, a new key");
+
+  UserChanges role;
+  role.role = Role::supervisor;
+  service->update_user(db(), agent.id, role, Actor::system());
+  changed("role");
+  department("北京");
+  changed("department");
+  service->set_user_status(db(), agent.id, UserStatus::disabled, Actor::system());
+  changed("disabled");
+  service->set_user_status(db(), agent.id, UserStatus::active, Actor::system());
+  changed("enabled");
+  service->set_password_hash(db(), agent.id, service->hash_password("password2"), Actor::system());
+  changed("password");
+  const std::string again = login("1001", "password2").session_token;
+  unchanged("a sign-in without a previous token");
+  const std::string replaced = login("1001", "password2", "10.0.0.1", again).session_token;
+  changed("a sign-in that ends the previous token");
+  service->logout(db(), replaced, Actor::system());
+  changed("logout");
+  ASSERT_TRUE(service->revoke_api_key(db(), key.key.id, Actor::system()));
+  changed("key revoked");
+}
+
 TEST_P(ServiceTest, EachLoginGetsANewTokenAndEndsTheOneSent) {
   user("1001", Role::agent);
   const std::string first = login("1001").session_token;
