@@ -1,6 +1,5 @@
 #include "media/recording_writer.hpp"
 
-#include <sndfile.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 #include <system_error>
 
 #include "media/audio_clip.hpp"
+#include "media/wav_file_writer.hpp"
 
 namespace kefu::media {
 
@@ -17,25 +17,11 @@ struct RecordingWriter::Job {
   std::filesystem::path path;
   std::filesystem::path part;
   int channels = 1;
-  SNDFILE* file = nullptr;
+  detail::WavFileWriter file;
   std::uint64_t frames = 0;
   bool ok = true;
   bool warned_behind = false;
 };
-
-namespace {
-// Writes `frames` frames of silence in a few calls.
-bool write_silence(SNDFILE* file, int channels, std::uint64_t frames) {
-  static const std::array<std::int16_t, 8192> zeros{};
-  const auto chunk = static_cast<std::uint64_t>(zeros.size() / static_cast<std::size_t>(channels));
-  while (frames > 0) {
-    const auto n = static_cast<sf_count_t>(std::min(frames, chunk));
-    if (sf_writef_short(file, zeros.data(), n) != n) return false;
-    frames -= static_cast<std::uint64_t>(n);
-  }
-  return true;
-}
-}  // namespace
 
 RecordingWriter::RecordingWriter(EventCallback on_done, std::size_t max_queued_samples)
     : on_done_(std::move(on_done)), max_queued_samples_(max_queued_samples) {
@@ -118,8 +104,13 @@ void RecordingWriter::drain() {
 void RecordingWriter::run() {
   std::map<JobId, Job> jobs;
   auto complete = [this](Job& job) {
-    if (job.file != nullptr && sf_close(job.file) != 0) job.ok = false;
-    job.file = nullptr;
+    if (job.file.is_open() && !job.file.close()) {
+      if (job.ok) {
+        spdlog::warn("media: finishing recording {} failed: {}", job.part.string(),
+                     job.file.error());
+      }
+      job.ok = false;
+    }
     std::error_code ec;
     if (job.ok) {
       std::filesystem::rename(job.part, job.path, ec);
@@ -154,15 +145,9 @@ void RecordingWriter::run() {
         job.part = open->path;
         job.part += ".part";
         job.channels = open->channels;
-        SF_INFO info{};
-        info.samplerate = media_sample_rate;
-        info.channels = open->channels;
-        info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
-        job.file = sf_open(job.part.c_str(), SFM_WRITE, &info);
-        job.ok = job.file != nullptr;
+        job.ok = job.file.open(job.part, open->channels, media_sample_rate);
         if (!job.ok) {
-          spdlog::warn("media: cannot open recording {}: {}", job.part.string(),
-                       sf_strerror(nullptr));
+          spdlog::warn("media: cannot open recording {}: {}", job.part.string(), job.file.error());
         }
         jobs.emplace(open->job, std::move(job));
       } else if (auto* append = std::get_if<Append>(&command)) {
@@ -177,19 +162,14 @@ void RecordingWriter::run() {
         }
         if (!job.ok) continue;
         const auto channels = static_cast<std::size_t>(job.channels);
-        const auto frames = static_cast<sf_count_t>(append->frames.size() / channels);
-        if (frames > 0 && sf_writef_short(job.file, append->frames.data(), frames) != frames) {
-          spdlog::warn("media: writing recording {} failed: {}", job.part.string(),
-                       sf_strerror(job.file));
-          job.ok = false;
-        }
+        const std::uint64_t frames = append->frames.size() / channels;
         const std::uint64_t silent = append->silent_samples / channels;
-        if (job.ok && silent > 0 && !write_silence(job.file, job.channels, silent)) {
+        if (!job.file.write(append->frames) || !job.file.write_silence(silent)) {
           spdlog::warn("media: writing recording {} failed: {}", job.part.string(),
-                       sf_strerror(job.file));
+                       job.file.error());
           job.ok = false;
         }
-        job.frames += static_cast<std::uint64_t>(frames) + silent;
+        job.frames += frames + silent;
         if (append->frames.capacity() > 0) {
           append->frames.clear();
           written.push_back(std::move(append->frames));

@@ -1,9 +1,9 @@
 #pragma once
 // The recording writer: one storage thread that owns every open recording file. Media threads
-// hand it blocks of audio (about a second each) and never touch the disk themselves; the writer
-// writes each block with one libsndfile call, into `path.part`, and renames the file to `path`
-// when the recording finishes. Mono now; stereo (caller left, agent right) is the same path with
-// channels = 2 and interleaved frames.
+// hand it blocks of audio (a quarter to one second each) and never touch the disk themselves;
+// the writer writes each block with one write(2) into the WAV file `path.part`
+// (detail::WavFileWriter) and renames the file to `path` when the recording finishes. Mono
+// (one leg) and stereo (caller left, agent right: channels = 2, interleaved frames).
 #include <condition_variable>
 #include <cstdint>
 #include <deque>

@@ -426,13 +426,18 @@ void Session::handle_packet(std::span<const std::byte> bytes,
     return;
   }
   receive_stats_.on_packet(packet->sequence, packet->timestamp, arrival);
-  handle_audio(*packet, *law, scratch);
+  handle_audio(*packet, *law, tick, scratch);
   if (peer_ != nullptr) peer_->forward_audio(*packet, *law, tick, scratch);
 }
 
-void Session::handle_audio(const rtp::PacketView& packet, Codec law, ThreadScratch& scratch) {
+void Session::handle_audio(const rtp::PacketView& packet, Codec law, std::uint64_t tick,
+                           ThreadScratch& scratch) {
+  // The stereo recorder keeps G.711 as it came and places it by its timestamp.
+  if (stereo_ != nullptr) {
+    stereo_->add(stereo_channel_, packet.ssrc, packet.timestamp, law, packet.payload, tick);
+  }
   const bool detect_inband = !params_->telephone_event_payload_type;
-  if (!detect_inband && !recording_ && stereo_ == nullptr) return;
+  if (!detect_inband && !recording_) return;
   const auto pcm =
       std::span(scratch.pcm).first(std::min(packet.payload.size(), scratch.pcm.size()));
   if (law == Codec::pcmu) {
@@ -447,7 +452,6 @@ void Session::handle_audio(const rtp::PacketView& packet, Codec law, ThreadScrat
     }
   }
   if (recording_) append_recording(pcm, packet.timestamp, packet.ssrc);
-  if (stereo_ != nullptr) stereo_->add(stereo_channel_, pcm);
 }
 
 void Session::link_peer(Session* peer) {

@@ -152,7 +152,8 @@ class Session {
   void transmit(std::span<const std::byte> packet);
   void handle_packet(std::span<const std::byte> bytes, const boost::asio::ip::udp::endpoint& source,
                      std::uint64_t tick, std::uint32_t arrival, ThreadScratch& scratch);
-  void handle_audio(const rtp::PacketView& packet, Codec law, ThreadScratch& scratch);
+  void handle_audio(const rtp::PacketView& packet, Codec law, std::uint64_t tick,
+                    ThreadScratch& scratch);
   void append_recording(std::span<const std::int16_t> pcm, std::uint32_t timestamp,
                         std::uint32_t ssrc);
   void emit(MediaEvent event) const;

@@ -1,18 +1,25 @@
 #pragma once
 // Stereo call recording of a bridged pair: left = audio received from one leg (the caller),
-// right = audio received from the other (the agent). Both legs live on one media thread; each
-// leg adds its decoded audio on arrival and every 20 ms tick of the thread's clock takes one
-// slot (160 frames) from each channel, so the channels are aligned by arrival time on that
-// thread, with silence where a leg sent nothing. Ticks the thread skipped when it fell behind
-// still get their slots (the recording keeps the call's real length). Blocks of half a second
-// go to the RecordingWriter (its storage thread writes `path.part` and renames it). Internal to
-// kefu_media; media thread only.
+// right = audio received from the other (the agent). Both legs live on one media thread.
+//
+// Audio is placed by its RTP timestamp, not by when it arrived: each channel maps timestamps to
+// positions in the recording (anchored at the first packet's arrival, again after a new source
+// or a jump of more than a second), and the file is written a fixed delay behind the thread's
+// clock, so packets that arrive late or in a burst after the thread stalled (up to
+// `playout_delay`) still land where they belong (ADR 0012). One 20 ms slot is written per tick
+// of the thread's clock, skipped ticks included, so a recording keeps the call's real length;
+// stretches where neither leg sent anything go to the writer as a length of silence, not as
+// zeros. The window holds G.711 μ-law bytes (A-law converted), half the memory of linear
+// samples; they are decoded as slots are written. Blocks of a quarter second go to the
+// RecordingWriter. Internal to kefu_media; media thread only.
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <span>
 #include <vector>
 
+#include "media/audio_clip.hpp"
 #include "media/recording_writer.hpp"
 #include "media/types.hpp"
 
@@ -22,6 +29,11 @@ enum class StereoChannel : std::uint8_t { left, right };
 
 class StereoRecorder {
  public:
+  static constexpr std::size_t slot_frames = 160;           // one 20 ms tick
+  static constexpr std::size_t window_frames = 4096;        // 512 ms per channel
+  static constexpr std::uint64_t playout_delay_slots = 15;  // 300 ms
+  static constexpr std::size_t block_frames = media_sample_rate / 4;
+
   // `tick` is the media thread's current tick: the first slot is the one after it.
   StereoRecorder(RecordingWriter& writer, SessionId left, SessionId right,
                  std::filesystem::path path, std::uint64_t tick);
@@ -33,34 +45,52 @@ class StereoRecorder {
   SessionId right() const { return right_; }
   bool records(SessionId id) const { return id == left_ || id == right_; }
 
-  // Decoded audio that just arrived on one leg.
-  void add(StereoChannel channel, std::span<const std::int16_t> pcm);
-  // The thread's tick `tick` ran: one 20 ms slot (160 frames) for every tick since the last
-  // call, skipped ticks included, each from the channels' oldest pending audio or silence.
+  // A G.711 payload that arrived on one leg during tick `tick`.
+  void add(StereoChannel channel, std::uint32_t ssrc, std::uint32_t rtp_timestamp, Codec law,
+           std::span<const std::byte> payload, std::uint64_t tick);
+  // The thread's tick `tick` ran: every slot up to `playout_delay_slots` before it is written.
   void on_tick(std::uint64_t tick);
-  // Hands the last block to the writer and finishes the file (RecordingDone follows).
+  // Writes what is still in the window (up to the last tick seen), hands the last block to the
+  // writer and finishes the file (RecordingDone follows).
   void finish();
 
+  // Audio that came too late for its slot, or too early for the window, in samples.
+  std::uint64_t late_samples() const { return late_samples_; }
+  std::uint64_t early_samples() const { return early_samples_; }
+
  private:
-  // Audio that arrived but is not yet in a slot. Bounded: a leg that sends faster than real
-  // time (or a burst after a stall) loses its oldest samples beyond this backlog.
-  static constexpr std::size_t max_pending = 960;  // 120 ms
-  // A ring: no copying of the backlog on every slot.
-  struct Pending {
-    std::array<std::int16_t, max_pending> samples{};
-    std::size_t head = 0;  // oldest sample
-    std::size_t size = 0;
+  struct Channel {
+    std::array<std::uint8_t, window_frames> ulaw{};  // by position % window_frames
+    bool anchored = false;
+    std::uint32_t ssrc = 0;
+    std::uint32_t last_timestamp = 0;
+    std::int64_t last_position = 0;  // of last_timestamp
+    std::int64_t filled_to = 0;      // end of the latest audio placed
+    // Smallest (arrival - position) seen this period: a steady offset means the anchor (or the
+    // sender's clock) is off, and positions are moved by it.
+    std::int64_t min_lag = 0;
+    bool lag_seen = false;
   };
+
+  std::int64_t position_of_tick(std::uint64_t tick) const;
+  void write_slots_to(std::int64_t end);
   void write_slot();
+  void flush_block();
+  void realign(Channel& channel);
 
   RecordingWriter& writer_;
   SessionId left_;
   SessionId right_;
   RecordingWriter::JobId job_ = 0;
   bool finished_ = false;
+  std::uint64_t start_tick_;
   std::uint64_t last_tick_;
-  std::array<Pending, 2> pending_;
+  std::uint64_t next_realign_tick_;
+  std::int64_t cursor_ = 0;  // the next position to write
+  std::array<Channel, 2> channels_;
   std::vector<std::int16_t> block_;  // interleaved L/R frames
+  std::uint64_t late_samples_ = 0;
+  std::uint64_t early_samples_ = 0;
 };
 
 }  // namespace kefu::media::detail
