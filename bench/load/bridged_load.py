@@ -464,6 +464,13 @@ def run_level(args, calls, recording, record, tone):
     record(f"{prefix}/skipped_ticks", delta("kefu_media_skipped_ticks_total"), "ticks")
     record(f"{prefix}/mean_tick", round(delta("kefu_media_tick_cpu_ns_total") / max(1, ticks) / 1000, 1), "us")
     record(f"{prefix}/max_tick", round(m1.get("kefu_media_max_tick_ns", 0) / 1000), "us")
+    if recording:
+        # Recorded audio lost inside kefu during the window (not what never reached it).
+        for name in ("late", "early", "dropped"):
+            record(f"{prefix}/recording_{name}_samples", delta(f"kefu_recording_{name}_samples_total"),
+                   "samples (8 kHz, per channel; dropped: interleaved)")
+        record(f"{prefix}/recording_queued_samples", m1.get("kefu_recording_queued_samples", 0),
+               "samples waiting for the writer at the window's end")
     record(f"{prefix}/kefu_exit_code", kefu_rc, "code")
     record(f"{prefix}/kefu_log_warnings", len(warnings), "lines")
     for reason, count in sorted(ended.items()):

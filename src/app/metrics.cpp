@@ -53,15 +53,16 @@ void queue_metrics(std::string& out, const acd::QueueService& queues) {
     fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", gauge.name, gauge.help,
                    gauge.name, gauge.type);
     for (const auto& q : stats)
-      fmt::format_to(std::back_inserter(out), "{}{{queue=\"{}\"}} {}\n", gauge.name, q.queue, gauge.value(q));
+      fmt::format_to(std::back_inserter(out), "{}{{queue=\"{}\"}} {}\n", gauge.name, q.queue,
+                     gauge.value(q));
   }
   std::map<std::string_view, int> by_state;
   for (const auto& agent : queues.agent_stats()) ++by_state[acd::to_string(agent.state)];
   out += "# HELP kefu_agents Agents by state\n# TYPE kefu_agents gauge\n";
   for (auto state : {acd::AgentState::LoggedOut, acd::AgentState::Ready, acd::AgentState::NotReady,
                      acd::AgentState::Reserved, acd::AgentState::OnCall, acd::AgentState::WrapUp}) {
-    fmt::format_to(std::back_inserter(out), "kefu_agents{{state=\"{}\"}} {}\n", acd::to_string(state),
-                   by_state[acd::to_string(state)]);
+    fmt::format_to(std::back_inserter(out), "kefu_agents{{state=\"{}\"}} {}\n",
+                   acd::to_string(state), by_state[acd::to_string(state)]);
   }
 }
 
@@ -80,7 +81,8 @@ std::string render_metrics(const sip::UserAgent& user_agent, const media::MediaE
                                         sip::MessageClass message_class, sip::Method method,
                                         std::uint64_t value) {
     fmt::format_to(std::back_inserter(out),
-                   "kefu_sip_messages_total{{direction=\"{}\",transport=\"{}\",class=\"{}\",method=\"{}\"}} {}\n",
+                   "kefu_sip_messages_total{{direction=\"{}\",transport=\"{}\",class=\"{}\",method="
+                   "\"{}\"}} {}\n",
                    direction == sip::Direction::Received ? "received" : "sent",
                    transport == sip::TransportKind::Tcp ? "tcp" : "udp",
                    message_class == sip::MessageClass::Request ? "request" : "response",
@@ -96,19 +98,33 @@ std::string render_metrics(const sip::UserAgent& user_agent, const media::MediaE
   auto m = media.counters();
   metric(out, "kefu_media_sessions", "Media sessions", "gauge", media.session_count());
   metric(out, "kefu_media_ticks_total", "Media ticks run", "counter", m.ticks);
-  metric(out, "kefu_media_late_ticks_total", "Media ticks that started late", "counter", m.late_ticks);
+  metric(out, "kefu_media_late_ticks_total", "Media ticks that started late", "counter",
+         m.late_ticks);
   metric(out, "kefu_media_skipped_ticks_total", "Media ticks skipped after a stall", "counter",
          m.skipped_ticks);
-  metric(out, "kefu_media_tick_cpu_ns_total", "CPU time spent in media ticks", "counter", m.tick_cpu_ns);
+  metric(out, "kefu_media_tick_cpu_ns_total", "CPU time spent in media ticks", "counter",
+         m.tick_cpu_ns);
   metric(out, "kefu_media_max_tick_ns", "Longest media tick", "gauge", m.max_tick_ns);
   metric(out, "kefu_rtp_packets_sent_total", "RTP packets sent", "counter", m.packets_sent);
   metric(out, "kefu_rtp_send_errors_total", "RTP send errors", "counter", m.send_errors);
-  metric(out, "kefu_rtp_packets_received_total", "RTP packets received", "counter", m.packets_received);
+  metric(out, "kefu_rtp_packets_received_total", "RTP packets received", "counter",
+         m.packets_received);
   metric(out, "kefu_rtp_malformed_total", "Malformed RTP packets", "counter", m.malformed_packets);
   metric(out, "kefu_rtp_forwarded_total", "RTP packets forwarded between bridged legs", "counter",
          m.forwarded_packets);
   metric(out, "kefu_rtp_transcoded_total", "Forwarded RTP packets transcoded PCMU/PCMA", "counter",
          m.transcoded_packets);
+  metric(out, "kefu_recording_late_samples_total",
+         "Stereo-recording audio that arrived later than the playout delay (not recorded)",
+         "counter", m.recording_late_samples);
+  metric(out, "kefu_recording_early_samples_total",
+         "Stereo-recording audio too far ahead of the clock (not recorded)", "counter",
+         m.recording_early_samples);
+  metric(out, "kefu_recording_dropped_samples_total",
+         "Recorded samples written as silence because the writer's queue was full", "counter",
+         m.recording_dropped_samples);
+  metric(out, "kefu_recording_queued_samples", "Recorded samples waiting for the writer", "gauge",
+         m.recording_queued_samples);
   if (queues != nullptr) queue_metrics(out, *queues);
   return out;
 }

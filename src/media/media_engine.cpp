@@ -333,7 +333,11 @@ MediaCounters MediaEngine::counters() const {
     total.receive_errors += get(c.receive_errors);
     total.forwarded_packets += get(c.forwarded_packets);
     total.transcoded_packets += get(c.transcoded_packets);
+    total.recording_late_samples += get(c.recording_late_samples);
+    total.recording_early_samples += get(c.recording_early_samples);
   }
+  total.recording_dropped_samples = writer_->dropped_samples();
+  total.recording_queued_samples = writer_->queued_samples();
   return total;
 }
 

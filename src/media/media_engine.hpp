@@ -76,6 +76,12 @@ struct MediaCounters {
   std::uint64_t receive_errors = 0;
   std::uint64_t forwarded_packets = 0;   // bridged: received on one leg, sent on the other
   std::uint64_t transcoded_packets = 0;  // of those, PCMU <-> PCMA
+  // Stereo recordings: audio later than the playout delay or too far ahead (not recorded), and
+  // samples the recording writer wrote as silence because its queue was full.
+  std::uint64_t recording_late_samples = 0;
+  std::uint64_t recording_early_samples = 0;
+  std::uint64_t recording_dropped_samples = 0;
+  std::uint64_t recording_queued_samples = 0;  // now, waiting for the writer
 };
 
 class MediaEngine {

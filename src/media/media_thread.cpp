@@ -207,8 +207,8 @@ void MediaThread::record_bridge_start(SessionId left, SessionId right, std::file
   }
   record_bridge_stop(left);
   record_bridge_stop(right);
-  auto recorder =
-      std::make_unique<StereoRecorder>(env_.writer, left, right, std::move(path), current_tick_);
+  auto recorder = std::make_unique<StereoRecorder>(env_.writer, left, right, std::move(path),
+                                                   current_tick_, &counters_);
   left_session->set_stereo_tap(recorder.get(), StereoChannel::left);
   right_session->set_stereo_tap(recorder.get(), StereoChannel::right);
   stereo_recorders_.push_back(std::move(recorder));

@@ -58,6 +58,7 @@ void RecordingWriter::append(JobId job, std::vector<std::int16_t> interleaved_fr
     const std::size_t bound =
         std::max(max_queued_samples_, open_jobs_ * std::size_t{2 * media_sample_rate});
     if (queued_samples_ + interleaved_frames.size() > bound) {
+      dropped_samples_.fetch_add(interleaved_frames.size(), std::memory_order_relaxed);
       queue_.emplace_back(Append{job, {}, interleaved_frames.size(), true});
     } else {
       queued_samples_ += interleaved_frames.size();
@@ -70,6 +71,11 @@ void RecordingWriter::append(JobId job, std::vector<std::int16_t> interleaved_fr
 void RecordingWriter::append_silence(JobId job, std::uint64_t samples) {
   if (samples == 0) return;
   push(Append{job, {}, samples, false});
+}
+
+std::uint64_t RecordingWriter::queued_samples() const {
+  std::lock_guard lock(mutex_);
+  return queued_samples_;
 }
 
 std::vector<std::int16_t> RecordingWriter::take_buffer() {
@@ -121,8 +127,8 @@ void RecordingWriter::run() {
     if (on_done_) on_done_(RecordingDone{job.session, job.path, duration, job.ok});
   };
 
-  // Spares beyond this many are freed: enough for every recording's block in flight at a few
-  // thousand calls, bounded after a peak.
+  // Spares beyond one per open recording (and a few) are freed: each recording takes one back
+  // per block it hands over, so more would only hold memory after a writer's long batch.
   constexpr std::size_t max_spare_buffers = 8192;
   std::deque<Command> batch;
   std::vector<std::vector<std::int16_t>> written;
@@ -184,8 +190,9 @@ void RecordingWriter::run() {
     batch.clear();
     std::lock_guard lock(mutex_);
     queued_samples_ -= written_samples;
+    const std::size_t spare_limit = std::min(max_spare_buffers, open_jobs_ + 16);
     for (auto& buffer : written) {
-      if (spare_buffers_.size() >= max_spare_buffers) break;
+      if (spare_buffers_.size() >= spare_limit) break;
       spare_buffers_.push_back(std::move(buffer));
     }
     written.clear();

@@ -4,6 +4,7 @@
 // the writer writes each block with one write(2) into the WAV file `path.part`
 // (detail::WavFileWriter) and renames the file to `path` when the recording finishes. Mono
 // (one leg) and stereo (caller left, agent right: channels = 2, interleaved frames).
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -48,6 +49,10 @@ class RecordingWriter {
   // Blocks until everything queued so far has been written (tests, shutdown).
   void drain();
 
+  // Samples written as silence because the queue was full, since the start; samples queued now.
+  std::uint64_t dropped_samples() const { return dropped_samples_.load(std::memory_order_relaxed); }
+  std::uint64_t queued_samples() const;
+
  private:
   struct Open {
     JobId job;
@@ -72,12 +77,13 @@ class RecordingWriter {
 
   EventCallback on_done_;
   const std::size_t max_queued_samples_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable idle_;
   std::deque<Command> queue_;
   std::vector<std::vector<std::int16_t>> spare_buffers_;  // written blocks, emptied, for reuse
   std::size_t queued_samples_ = 0;
+  std::atomic<std::uint64_t> dropped_samples_{0};
   std::size_t open_jobs_ = 0;
   bool busy_ = false;
   bool stopping_ = false;

@@ -426,15 +426,21 @@ void Session::handle_packet(std::span<const std::byte> bytes,
     return;
   }
   receive_stats_.on_packet(packet->sequence, packet->timestamp, arrival);
-  handle_audio(*packet, *law, tick, scratch);
+  handle_audio(*packet, *law, tick, arrival, scratch);
   if (peer_ != nullptr) peer_->forward_audio(*packet, *law, tick, scratch);
 }
 
 void Session::handle_audio(const rtp::PacketView& packet, Codec law, std::uint64_t tick,
-                           ThreadScratch& scratch) {
-  // The stereo recorder keeps G.711 as it came and places it by its timestamp.
+                           std::uint32_t arrival, ThreadScratch& scratch) {
+  // The stereo recorder keeps G.711 as it came and places it by its timestamp. It needs the
+  // time of arrival, not the last tick: a busy thread runs ticks late.
   if (stereo_ != nullptr) {
-    stereo_->add(stereo_channel_, packet.ssrc, packet.timestamp, law, packet.payload, tick);
+    const std::uint64_t tick_samples = tick * 160;
+    const std::uint64_t now_samples =
+        tick_samples +
+        static_cast<std::uint64_t>(static_cast<std::int64_t>(
+            static_cast<std::int32_t>(arrival - static_cast<std::uint32_t>(tick_samples))));
+    stereo_->add(stereo_channel_, packet.ssrc, packet.timestamp, law, packet.payload, now_samples);
   }
   const bool detect_inband = !params_->telephone_event_payload_type;
   if (!detect_inband && !recording_) return;

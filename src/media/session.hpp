@@ -44,6 +44,9 @@ struct ThreadCounters {
   std::atomic<std::uint64_t> receive_errors{0};
   std::atomic<std::uint64_t> forwarded_packets{0};   // bridged: sent on the other leg
   std::atomic<std::uint64_t> transcoded_packets{0};  // of those, PCMU <-> PCMA
+  // Stereo recordings: audio that came later than the playout delay, or too far ahead.
+  std::atomic<std::uint64_t> recording_late_samples{0};
+  std::atomic<std::uint64_t> recording_early_samples{0};
 };
 
 // Per-thread buffers a session borrows for the duration of one callback (one per thread, not
@@ -153,7 +156,7 @@ class Session {
   void handle_packet(std::span<const std::byte> bytes, const boost::asio::ip::udp::endpoint& source,
                      std::uint64_t tick, std::uint32_t arrival, ThreadScratch& scratch);
   void handle_audio(const rtp::PacketView& packet, Codec law, std::uint64_t tick,
-                    ThreadScratch& scratch);
+                    std::uint32_t arrival, ThreadScratch& scratch);
   void append_recording(std::span<const std::int16_t> pcm, std::uint32_t timestamp,
                         std::uint32_t ssrc);
   void emit(MediaEvent event) const;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "media/session.hpp"
 #include "rtp/g711.hpp"
 
 namespace kefu::media::detail {
@@ -20,8 +21,10 @@ constexpr std::int64_t max_steady_lag = 800;        // 100 ms
 }  // namespace
 
 StereoRecorder::StereoRecorder(RecordingWriter& writer, SessionId left, SessionId right,
-                               std::filesystem::path path, std::uint64_t tick)
+                               std::filesystem::path path, std::uint64_t tick,
+                               ThreadCounters* counters)
     : writer_(writer),
+      counters_(counters),
       left_(left),
       right_(right),
       start_tick_(tick),
@@ -42,18 +45,31 @@ std::int64_t StereoRecorder::position_of_tick(std::uint64_t tick) const {
 }
 
 void StereoRecorder::add(StereoChannel which, std::uint32_t ssrc, std::uint32_t rtp_timestamp,
-                         Codec law, std::span<const std::byte> payload, std::uint64_t tick) {
+                         Codec law, std::span<const std::byte> payload, std::uint64_t now_samples) {
   if (finished_ || payload.empty()) return;
   Channel& channel = channels_[static_cast<std::size_t>(which)];
-  // Audio that arrives during a tick belongs to the 20 ms that just ended.
-  const std::int64_t arrival = std::max<std::int64_t>(position_of_tick(tick) - slot, 0);
+  const std::uint64_t start_samples = start_tick_ * slot_frames;
+  const std::int64_t now =
+      now_samples <= start_samples ? 0 : static_cast<std::int64_t>(now_samples - start_samples);
+  latest_ = std::max(latest_, now);
+  write_slots_to(now - static_cast<std::int64_t>(playout_delay_slots) * slot);
+  // Audio that arrives now belongs to the 20 ms that just ended.
+  const std::int64_t arrival = std::max<std::int64_t>(now - slot, 0);
+  const auto n = static_cast<std::int64_t>(payload.size());
+  const std::int64_t window_end = cursor_ + static_cast<std::int64_t>(window_frames);
   std::int64_t position = arrival;
   if (channel.anchored && channel.ssrc == ssrc) {
     // Signed 32-bit difference: wraps of the timestamp need no special case.
     position =
         channel.last_position + static_cast<std::int32_t>(rtp_timestamp - channel.last_timestamp);
-    if (position > arrival + max_timestamp_jump || position < arrival - max_timestamp_jump) {
-      position = arrival;
+    if (position < arrival - max_timestamp_jump || position > arrival + max_timestamp_jump) {
+      position = arrival;  // the timestamps jumped: a new timeline
+    } else if (position + n > window_end) {
+      // Too far ahead of its own arrival for the window: a packet cannot come before it was
+      // sent, so the anchor packet came late (a stall as the call began) or the sender's clock
+      // runs fast. Rather than lose it, move the timeline back just enough (what it overlaps
+      // was placed under the late anchor); the periodic check settles the rest.
+      position = window_end - n;
     }
   }
   channel.anchored = true;
@@ -64,14 +80,20 @@ void StereoRecorder::add(StereoChannel which, std::uint32_t ssrc, std::uint32_t 
   if (!channel.lag_seen || lag < channel.min_lag) channel.min_lag = lag;
   channel.lag_seen = true;
 
-  const auto n = static_cast<std::int64_t>(payload.size());
-  const std::int64_t window_end = cursor_ + static_cast<std::int64_t>(window_frames);
   const std::int64_t from = std::max(position, cursor_);
   const std::int64_t to = std::min(position + n, window_end);
-  if (from > position)
-    late_samples_ += static_cast<std::uint64_t>(std::min(from, position + n) - position);
-  if (position + n > window_end) {
-    early_samples_ += static_cast<std::uint64_t>(position + n - std::max(window_end, position));
+  if (from > position || position + n > window_end) {
+    const std::int64_t late = std::max<std::int64_t>(std::min(from, position + n) - position, 0);
+    const std::int64_t early =
+        std::max<std::int64_t>(position + n - std::max(window_end, position), 0);
+    late_samples_ += static_cast<std::uint64_t>(late);
+    early_samples_ += static_cast<std::uint64_t>(early);
+    if (counters_ != nullptr) {
+      counters_->recording_late_samples.fetch_add(static_cast<std::uint64_t>(late),
+                                                  std::memory_order_relaxed);
+      counters_->recording_early_samples.fetch_add(static_cast<std::uint64_t>(early),
+                                                   std::memory_order_relaxed);
+    }
   }
   for (std::int64_t q = from; q < to; ++q) {
     const auto code = static_cast<std::uint8_t>(payload[static_cast<std::size_t>(q - position)]);
@@ -94,9 +116,9 @@ void StereoRecorder::on_tick(std::uint64_t tick) {
 
 void StereoRecorder::realign(Channel& channel) {
   // Even the timeliest packet of the last few seconds was this far from where its timestamp
-  // put it: the anchor packet came late (or early), or the sender's clock drifts. Moving the
-  // positions by that offset keeps the audio inside the window; a step of silence or a few
-  // overwritten samples is the price, once.
+  // put it: the anchor packet came late, or the sender's clock drifts. Moving the timeline by
+  // that offset keeps the audio inside the window and the playout delay; a step of silence or
+  // a few overwritten samples is the price, once.
   if (channel.lag_seen && (channel.min_lag > max_steady_lag || channel.min_lag < -max_steady_lag)) {
     channel.last_position += channel.min_lag;
   }
@@ -144,7 +166,7 @@ void StereoRecorder::finish() {
   if (finished_) return;
   // Everything up to the last tick, and audio already placed beyond it (at most the window).
   const std::int64_t audio_end = std::max(channels_[0].filled_to, channels_[1].filled_to);
-  std::int64_t end = std::max(position_of_tick(last_tick_), audio_end);
+  std::int64_t end = std::max({position_of_tick(last_tick_), latest_, audio_end});
   end = std::min(end, cursor_ + static_cast<std::int64_t>(window_frames));
   end = cursor_ + (end - cursor_ + slot - 1) / slot * slot;  // whole slots
   while (cursor_ < end) write_slot();

@@ -26,6 +26,7 @@
 namespace kefu::media::detail {
 
 enum class StereoChannel : std::uint8_t { left, right };
+struct ThreadCounters;
 
 class StereoRecorder {
  public:
@@ -35,8 +36,10 @@ class StereoRecorder {
   static constexpr std::size_t block_frames = media_sample_rate / 4;
 
   // `tick` is the media thread's current tick: the first slot is the one after it.
+  // `counters` (may be null) gets the late and early samples as they happen.
   StereoRecorder(RecordingWriter& writer, SessionId left, SessionId right,
-                 std::filesystem::path path, std::uint64_t tick);
+                 std::filesystem::path path, std::uint64_t tick,
+                 ThreadCounters* counters = nullptr);
   ~StereoRecorder();  // finish() if not yet finished
   StereoRecorder(const StereoRecorder&) = delete;
   StereoRecorder& operator=(const StereoRecorder&) = delete;
@@ -45,9 +48,11 @@ class StereoRecorder {
   SessionId right() const { return right_; }
   bool records(SessionId id) const { return id == left_ || id == right_; }
 
-  // A G.711 payload that arrived on one leg during tick `tick`.
+  // A G.711 payload that arrived on one leg at `now_samples`: the thread's clock in 8 kHz
+  // samples (tick t starts at t * 160), read when the packet was received. Slots due by then
+  // are written first: a thread too busy to run its ticks on time still keeps the window moving.
   void add(StereoChannel channel, std::uint32_t ssrc, std::uint32_t rtp_timestamp, Codec law,
-           std::span<const std::byte> payload, std::uint64_t tick);
+           std::span<const std::byte> payload, std::uint64_t now_samples);
   // The thread's tick `tick` ran: every slot up to `playout_delay_slots` before it is written.
   void on_tick(std::uint64_t tick);
   // Writes what is still in the window (up to the last tick seen), hands the last block to the
@@ -79,6 +84,7 @@ class StereoRecorder {
   void realign(Channel& channel);
 
   RecordingWriter& writer_;
+  ThreadCounters* counters_;
   SessionId left_;
   SessionId right_;
   RecordingWriter::JobId job_ = 0;
@@ -87,6 +93,7 @@ class StereoRecorder {
   std::uint64_t last_tick_;
   std::uint64_t next_realign_tick_;
   std::int64_t cursor_ = 0;  // the next position to write
+  std::int64_t latest_ = 0;  // the latest arrival time seen, as a position
   std::array<Channel, 2> channels_;
   std::vector<std::int16_t> block_;  // interleaved L/R frames
   std::uint64_t late_samples_ = 0;

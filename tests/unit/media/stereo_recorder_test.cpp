@@ -61,6 +61,10 @@ std::vector<std::byte> payload(std::uint8_t code, std::size_t n = slot) {
 std::uint8_t code_of(std::size_t packet) {
   return static_cast<std::uint8_t>(0x10 + packet % 0xE0);
 }
+// The media thread's clock at tick `tick`, in 8 kHz samples: when a packet read then arrived.
+std::uint64_t at(std::uint64_t tick) {
+  return tick * slot;
+}
 std::int16_t linear(std::uint8_t code) {
   return rtp::g711::ulaw_to_linear(code);
 }
@@ -72,9 +76,9 @@ TEST_F(StereoRecorderTest, EachLegOnItsChannelOneSlotPerTick) {
     for (std::uint64_t tick = 11; tick <= 60; ++tick) {
       const auto ts = static_cast<std::uint32_t>(1000 + (tick - 11) * slot);
       recorder.on_tick(tick);
-      recorder.add(StereoChannel::left, caller_ssrc, ts, Codec::pcmu, payload(0x20), tick);
+      recorder.add(StereoChannel::left, caller_ssrc, ts, Codec::pcmu, payload(0x20), at(tick));
       recorder.add(StereoChannel::right, agent_ssrc, ts + 777777u, Codec::pcmu, payload(0xA0),
-                   tick);
+                   at(tick));
     }
     recorder.finish();
     EXPECT_EQ(recorder.late_samples(), 0u);
@@ -103,7 +107,7 @@ TEST_F(StereoRecorderTest, ABurstAfterAStallLandsWhereItsTimestampsSay) {
     StereoRecorder recorder(writer, SessionId{1, 1}, SessionId{2, 1}, path, 0);
     auto send = [&](std::uint64_t tick) {
       recorder.add(StereoChannel::left, caller_ssrc, static_cast<std::uint32_t>(sent * slot),
-                   Codec::pcmu, payload(code_of(sent)), tick);
+                   Codec::pcmu, payload(code_of(sent)), at(tick));
       ++sent;
     };
     for (std::uint64_t tick = 1; tick <= 50; ++tick) {
@@ -134,17 +138,19 @@ TEST_F(StereoRecorderTest, ReorderedAndJitteredPacketsComeOutInOrder) {
   const auto path = dir / "jitter.wav";
   {
     StereoRecorder recorder(writer, SessionId{1, 1}, SessionId{2, 1}, path, 0);
-    // Packets 2k+1 overtake packets 2k, and every third pair waits two ticks more.
+    // After ten on time, packets 2k+1 overtake packets 2k, and every third pair waits two
+    // ticks more.
     std::vector<std::vector<std::size_t>> arrivals(120);
     for (std::size_t packet = 0; packet < 100; ++packet) {
-      std::size_t tick = 1 + packet + (packet % 2 == 0 ? 1 : 0) + ((packet / 2) % 3 == 0 ? 2 : 0);
-      arrivals[tick].push_back(packet);
+      const std::size_t delay =
+          packet < 10 ? 0 : (packet % 2 == 0 ? 1 : 0) + ((packet / 2) % 3 == 0 ? 2 : 0);
+      arrivals[1 + packet + delay].push_back(packet);
     }
     for (std::uint64_t tick = 1; tick < 120; ++tick) {
       recorder.on_tick(tick);
       for (std::size_t packet : arrivals[tick]) {
         recorder.add(StereoChannel::right, agent_ssrc, static_cast<std::uint32_t>(packet * slot),
-                     Codec::pcmu, payload(code_of(packet)), tick);
+                     Codec::pcmu, payload(code_of(packet)), at(tick));
       }
     }
     recorder.finish();
@@ -161,6 +167,57 @@ TEST_F(StereoRecorderTest, ReorderedAndJitteredPacketsComeOutInOrder) {
   }
 }
 
+// A thread too busy to run its ticks (none for a whole second) keeps receiving: the packets'
+// own arrival times move the window, so none of them falls outside it.
+TEST_F(StereoRecorderTest, PacketsKeepTheWindowMovingWhenTicksAreLate) {
+  const auto path = dir / "starved.wav";
+  {
+    StereoRecorder recorder(writer, SessionId{1, 1}, SessionId{2, 1}, path, 0);
+    for (std::uint64_t tick = 1; tick <= 150; ++tick) {
+      if (tick <= 50 || tick > 100) recorder.on_tick(tick);  // ticks 51..100 never run
+      recorder.add(StereoChannel::left, caller_ssrc, static_cast<std::uint32_t>(tick * slot),
+                   Codec::pcmu, payload(code_of(tick)), at(tick));
+    }
+    recorder.finish();
+    EXPECT_EQ(recorder.early_samples(), 0u);
+    EXPECT_EQ(recorder.late_samples(), 0u);
+  }
+  int channels = 0;
+  const auto samples = read(path, channels);
+  ASSERT_EQ(samples.size(), 150 * slot * 2);
+  for (std::uint64_t tick = 1; tick <= 150; ++tick) {
+    ASSERT_EQ(samples[((tick - 1) * slot) * 2], linear(code_of(tick))) << tick;
+  }
+}
+
+// The thread stalled as the call began: the first twelve packets arrive together, the rest on
+// time. They all fit in the window by their timestamps; after the next check the timeline
+// follows the timely packets, and the burst's audio is in the file in its order.
+TEST_F(StereoRecorderTest, AStallAsTheCallBeginsLosesNothing) {
+  const auto path = dir / "late-start.wav";
+  {
+    StereoRecorder recorder(writer, SessionId{1, 1}, SessionId{2, 1}, path, 0);
+    for (std::uint64_t tick = 1; tick <= 600; ++tick) {
+      recorder.on_tick(tick);
+      if (tick < 12) continue;
+      for (std::uint64_t packet = tick == 12 ? 0 : tick - 1; packet < tick; ++packet) {
+        recorder.add(StereoChannel::left, caller_ssrc, static_cast<std::uint32_t>(packet * slot),
+                     Codec::pcmu, payload(code_of(packet)), at(tick));
+      }
+    }
+    recorder.finish();
+    EXPECT_EQ(recorder.early_samples(), 0u);
+    EXPECT_EQ(recorder.late_samples(), 0u);
+  }
+  int channels = 0;
+  const auto samples = read(path, channels);
+  std::size_t first = 0;
+  while (first < samples.size() / 2 && samples[first * 2] == 0) ++first;
+  for (std::size_t packet = 0; packet < 12; ++packet) {
+    ASSERT_EQ(samples[(first + packet * slot) * 2], linear(code_of(packet))) << packet;
+  }
+}
+
 // The thread skipped 200 ticks (4 s) and nobody sent anything meanwhile: the file still covers
 // every tick, the stretch as silence, and audio after the gap lands at its real time.
 TEST_F(StereoRecorderTest, SkippedTicksKeepTheRecordingsLength) {
@@ -170,13 +227,13 @@ TEST_F(StereoRecorderTest, SkippedTicksKeepTheRecordingsLength) {
     for (std::uint64_t tick = 1; tick <= 50; ++tick) {
       recorder.on_tick(tick);
       recorder.add(StereoChannel::left, caller_ssrc, static_cast<std::uint32_t>(tick * slot),
-                   Codec::pcmu, payload(0x30), tick);
+                   Codec::pcmu, payload(0x30), at(tick));
     }
     recorder.on_tick(250);  // ticks 51..250 at once
     for (std::uint64_t tick = 251; tick <= 300; ++tick) {
       recorder.on_tick(tick);
       recorder.add(StereoChannel::right, agent_ssrc, static_cast<std::uint32_t>(tick * slot),
-                   Codec::pcmu, payload(0x40), tick);
+                   Codec::pcmu, payload(0x40), at(tick));
     }
     recorder.finish();
   }
@@ -200,7 +257,7 @@ TEST_F(StereoRecorderTest, ALawIsRecordedAsItsLinearValue) {
   {
     StereoRecorder recorder(writer, SessionId{1, 1}, SessionId{2, 1}, path, 0);
     recorder.on_tick(1);
-    recorder.add(StereoChannel::left, caller_ssrc, 0, Codec::pcma, codes, 1);
+    recorder.add(StereoChannel::left, caller_ssrc, 0, Codec::pcma, codes, at(1));
     recorder.finish();
   }
   int channels = 0;
@@ -223,17 +280,17 @@ TEST_F(StereoRecorderTest, TooLateIsCountedAndAJumpStartsANewTimeline) {
     for (std::uint64_t tick = 1; tick <= 40; ++tick) {
       recorder.on_tick(tick);
       recorder.add(StereoChannel::left, caller_ssrc, static_cast<std::uint32_t>(tick * slot),
-                   Codec::pcmu, payload(0x30), tick);
+                   Codec::pcmu, payload(0x30), at(tick));
     }
     // Packet of tick 10 again, 30 ticks (600 ms) later than it belongs: beyond the delay.
-    recorder.add(StereoChannel::left, caller_ssrc, 10 * slot, Codec::pcmu, payload(0x50), 40);
+    recorder.add(StereoChannel::left, caller_ssrc, 10 * slot, Codec::pcmu, payload(0x50), at(40));
     EXPECT_EQ(recorder.late_samples(), slot);
     // A jump of 10 s in the timestamps: placed at its arrival, not 10 s away.
     for (std::uint64_t tick = 41; tick <= 60; ++tick) {
       recorder.on_tick(tick);
       recorder.add(StereoChannel::left, caller_ssrc,
                    static_cast<std::uint32_t>(80000 + tick * slot), Codec::pcmu, payload(0x60),
-                   tick);
+                   at(tick));
     }
     recorder.finish();
     EXPECT_EQ(recorder.early_samples(), 0u);
@@ -246,29 +303,35 @@ TEST_F(StereoRecorderTest, TooLateIsCountedAndAJumpStartsANewTimeline) {
   EXPECT_EQ(samples[(59 * slot + 159) * 2], linear(0x60));
 }
 
-// A sender whose clock runs 1.25% fast drifts 2 samples a tick ahead of ours: without
-// correction its audio would leave the window within 20 s; the recorder moves its positions
-// when the offset stays beyond 100 ms, and nothing is lost.
-TEST_F(StereoRecorderTest, ASenderClockThatDriftsIsFollowed) {
+// A sender whose clock runs 1.25% fast or slow drifts 2 samples a tick from ours: without
+// correction its audio would leave the window (fast) or the playout delay (slow) within 20 s.
+// Early packets move the timeline back as they come; a steady lateness beyond 100 ms moves it
+// forward every 5 s. Nothing is lost either way.
+class StereoRecorderDriftTest : public StereoRecorderTest,
+                                public ::testing::WithParamInterface<std::uint32_t> {};
+
+TEST_P(StereoRecorderDriftTest, ASenderClockThatDriftsIsFollowed) {
   const auto path = dir / "drift.wav";
   {
     StereoRecorder recorder(writer, SessionId{1, 1}, SessionId{2, 1}, path, 0);
     std::uint32_t ts = 0;
     for (std::uint64_t tick = 1; tick <= 3000; ++tick) {  // 60 s
       recorder.on_tick(tick);
-      recorder.add(StereoChannel::left, caller_ssrc, ts, Codec::pcmu, payload(0x30), tick);
-      ts += 162;  // 1.25% fast: a packet's worth of timestamps plus 2
+      recorder.add(StereoChannel::left, caller_ssrc, ts, Codec::pcmu, payload(0x30), at(tick));
+      ts += GetParam();
     }
     recorder.finish();
     EXPECT_EQ(recorder.early_samples(), 0u);
     EXPECT_EQ(recorder.late_samples(), 0u);
   }
   int channels = 0;
-  // As long as the call, plus what arrived ahead of our clock at the end.
+  // As long as the call, plus what arrived ahead of our clock at the end (at most 200 ms).
   const std::size_t frames = read(path, channels).size() / 2;
-  EXPECT_GE(frames, 3000 * slot);
-  EXPECT_LE(frames, 3000 * slot + 1700);
+  EXPECT_GE(frames, 2999 * slot);
+  EXPECT_LE(frames, 3010 * slot);
 }
+
+INSTANTIATE_TEST_SUITE_P(FastAndSlow, StereoRecorderDriftTest, ::testing::Values(162u, 158u));
 
 // Written blocks come back for reuse (capacity kept), so recorders do not allocate a block per
 // quarter second that another thread frees.
@@ -278,7 +341,7 @@ TEST_F(StereoRecorderTest, WrittenBlocksAreRecycled) {
   for (std::uint64_t tick = 1; tick <= 60; ++tick) {
     recorder.on_tick(tick);
     recorder.add(StereoChannel::left, caller_ssrc, static_cast<std::uint32_t>(tick * slot),
-                 Codec::pcmu, payload(0x30), tick);
+                 Codec::pcmu, payload(0x30), at(tick));
   }
   writer.drain();
   auto spare = writer.take_buffer();
