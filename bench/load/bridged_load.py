@@ -14,8 +14,9 @@ resident memory above the idle baseline (after registration), RTP counters from 
 kernel drops on kefu's RTP sockets and on SIPp's echo socket (/proc/PID/net/udp), media tick
 health, SIPp's CPU and the machine's; afterwards failed calls (SIPp statistics), the recordings
 (count, sizes, .part files left) and how the recording writer writes: per-thread write system
-calls from /proc/PID/task/TID/io (syscw, wchar) over the window, and `strace -c` attached to
-that one thread when strace is installed (only that thread, so the media thread is not slowed).
+calls from /proc/PID/task/TID/io (syscw, wchar) over the window, and with --strace also
+`strace -c` attached to that one thread (off by default: ptrace on every write slows the writer
+thread several-fold, its queue grows and the resident memory measured with it).
 
 The window starts --settle s after the plateau (each caller first hears the agent's ID, audio
 kefu sends itself); the share of silent 20 ms slots per channel in 20 recordings and the reason
@@ -361,7 +362,7 @@ def run_level(args, calls, recording, record, tone):
 
         s0 = sample(kefu, sipps, agent_sipp.pid)
         strace_calls = None
-        if recording:
+        if recording and args.strace:
             strace_calls = strace_thread(writer_tid, window, os.path.join(kefu.dir, "strace.txt"))
         else:
             time.sleep(window)
@@ -553,6 +554,8 @@ def main():
     parser.add_argument("--agent-sipp-args", default="-rtp_buffsize 4194304", help="extra arguments for the agents' SIPp")
     parser.add_argument("--append", action="store_true", help="add to the --out file instead of replacing it")
     parser.add_argument("--kefu-log-level", default="info", help="info: the reason each leg ended")
+    parser.add_argument("--strace", action="store_true",
+                        help="also count the writer thread's writes with strace -c (slows that thread)")
     parser.add_argument("--keep", action="store_true", help="keep kefu's data directories (recordings)")
     args = parser.parse_args()
     if not shutil.which("sipp") or not os.path.exists(args.kefu):
@@ -563,7 +566,7 @@ def main():
             "note": (f"SIPp (callers streaming RTP, agents echoing it) shares the {os.cpu_count()} cores with "
                      f"kefu; media threads={args.media_threads or 'default'}; {args.rate} calls/s arrivals, "
                      f"all calls up {args.hold:g} s, window {args.window:g} s; write pattern from "
-                     "/proc/PID/task/TID/io" + (" and strace -c on the writer thread" if shutil.which("strace") else ""))}
+                     "/proc/PID/task/TID/io" + (" and strace -c on the writer thread" if args.strace and shutil.which("strace") else ""))}
     results, rows = [], []
     if args.append and os.path.exists(args.out):
         results = json.load(open(args.out))
