@@ -110,6 +110,14 @@ std::string render_metrics(const sip::UserAgent& user_agent, const media::MediaE
   metric(out, "kefu_rtp_packets_received_total", "RTP packets received", "counter",
          m.packets_received);
   metric(out, "kefu_rtp_malformed_total", "Malformed RTP packets", "counter", m.malformed_packets);
+  metric(out, "kefu_rtp_wrong_source_total",
+         "RTP packets from another address than the latched one (dropped)", "counter",
+         m.wrong_source_packets);
+  metric(out, "kefu_rtp_unknown_payload_total",
+         "RTP packets with a payload type not negotiated (dropped)", "counter",
+         m.unknown_payload_packets);
+  metric(out, "kefu_rtp_receive_errors_total", "RTP socket receive errors", "counter",
+         m.receive_errors);
   metric(out, "kefu_rtp_forwarded_total", "RTP packets forwarded between bridged legs", "counter",
          m.forwarded_packets);
   metric(out, "kefu_rtp_transcoded_total", "Forwarded RTP packets transcoded PCMU/PCMA", "counter",
