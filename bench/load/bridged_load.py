@@ -459,7 +459,8 @@ def run_level(args, calls, recording, record, tone):
     record(f"{prefix}/rtp_sent_over_received", round(sent / received, 5) if received else 0, "ratio")
     record(f"{prefix}/rtp_send_errors", delta("kefu_rtp_send_errors_total"), "packets")
     # Where received packets that were not sent on went.
-    for name in ("forwarded", "transcoded", "malformed", "wrong_source", "unknown_payload", "receive_errors"):
+    for name in ("forwarded", "forward_paused", "transcoded", "malformed", "wrong_source", "unknown_payload",
+                 "receive_errors"):
         record(f"{prefix}/rtp_{name}", delta(f"kefu_rtp_{name}_total"), "packets")
     record(f"{prefix}/kefu_socket_drops", s1["kefu_drops"] - s0["kefu_drops"], "packets")
     record(f"{prefix}/sipp_echo_socket_drops", s1["echo_drops"] - s0["echo_drops"], "packets")

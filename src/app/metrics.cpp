@@ -116,6 +116,9 @@ std::string render_metrics(const sip::UserAgent& user_agent, const media::MediaE
   metric(out, "kefu_rtp_unknown_payload_total",
          "RTP packets with a payload type not negotiated (dropped)", "counter",
          m.unknown_payload_packets);
+  metric(out, "kefu_rtp_forward_paused_total",
+         "Bridged RTP packets not sent on while the other leg plays kefu's own audio or holds",
+         "counter", m.forward_paused_packets);
   metric(out, "kefu_rtp_receive_errors_total", "RTP socket receive errors", "counter",
          m.receive_errors);
   metric(out, "kefu_rtp_forwarded_total", "RTP packets forwarded between bridged legs", "counter",

@@ -333,6 +333,7 @@ MediaCounters MediaEngine::counters() const {
     total.receive_errors += get(c.receive_errors);
     total.forwarded_packets += get(c.forwarded_packets);
     total.transcoded_packets += get(c.transcoded_packets);
+    total.forward_paused_packets += get(c.forward_paused_packets);
     total.recording_late_samples += get(c.recording_late_samples);
     total.recording_early_samples += get(c.recording_early_samples);
   }

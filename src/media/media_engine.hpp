@@ -74,8 +74,9 @@ struct MediaCounters {
   std::uint64_t wrong_source_packets = 0;
   std::uint64_t unknown_payload_packets = 0;
   std::uint64_t receive_errors = 0;
-  std::uint64_t forwarded_packets = 0;   // bridged: received on one leg, sent on the other
-  std::uint64_t transcoded_packets = 0;  // of those, PCMU <-> PCMA
+  std::uint64_t forwarded_packets = 0;       // bridged: received on one leg, sent on the other
+  std::uint64_t transcoded_packets = 0;      // of those, PCMU <-> PCMA
+  std::uint64_t forward_paused_packets = 0;  // not sent on: the other leg plays our own audio
   // Stereo recordings: audio later than the playout delay or too far ahead (not recorded), and
   // samples the recording writer wrote as silence because its queue was full.
   std::uint64_t recording_late_samples = 0;

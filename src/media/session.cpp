@@ -171,6 +171,15 @@ bool Session::needs_tick() const {
 
 void Session::on_tick(std::uint64_t tick, ThreadScratch& scratch) {
   if (tick < epoch_tick_) return;
+  if (play_ && play_->last_tick && tick > *play_->last_tick + 1) {
+    // The thread skipped ticks while this played: the prompt keeps wall-clock time (what those
+    // ticks would have carried is skipped, not played late), so the bridge it pauses resumes
+    // when it should instead of stretching with every stall.
+    if (skip_play_audio((tick - *play_->last_tick - 1) * samples_per_tick)) {
+      end_play(PlayOutcome::completed);
+    }
+  }
+  if (play_) play_->last_tick = tick;
   const std::uint32_t frame = frame_samples();
   const std::uint64_t before = (tick - epoch_tick_) * samples_per_tick;
   const std::uint64_t after = before + samples_per_tick;
@@ -499,7 +508,10 @@ std::uint64_t Session::forward_position(const rtp::PacketView& packet, std::uint
 
 void Session::forward_audio(const rtp::PacketView& packet, Codec law, std::uint64_t tick,
                             ThreadScratch& scratch) {
-  if (forwarding_blocked()) return;
+  if (forwarding_blocked()) {
+    env_.counters.forward_paused_packets.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   const std::size_t size = packet.payload.size();
   if (size == 0 || rtp::fixed_header_size + size > scratch.packet.size()) return;
   bool rebase = false;

@@ -44,6 +44,9 @@ struct ThreadCounters {
   std::atomic<std::uint64_t> receive_errors{0};
   std::atomic<std::uint64_t> forwarded_packets{0};   // bridged: sent on the other leg
   std::atomic<std::uint64_t> transcoded_packets{0};  // of those, PCMU <-> PCMA
+  // Bridged packets not sent on because the other leg plays kefu's own audio (a prompt,
+  // music, DTMF) or cannot send (hold, no address yet).
+  std::atomic<std::uint64_t> forward_paused_packets{0};
   // Stereo recordings: audio that came later than the playout delay, or too far ahead.
   std::atomic<std::uint64_t> recording_late_samples{0};
   std::atomic<std::uint64_t> recording_early_samples{0};
@@ -123,6 +126,7 @@ class Session {
     Loop loop = Loop::no;
     PlayId id = 0;
     std::size_t total_samples = 0;
+    std::optional<std::uint64_t> last_tick;  // the last tick that sent (or skipped) its audio
   };
   struct DigitRequest {
     char digit;
