@@ -12,6 +12,9 @@ using Clock = std::chrono::system_clock;
 
 // How long an agent whose phone refused an offer (486, 603, 480...) stays out of rotation.
 constexpr std::chrono::seconds kRejectPause{10};
+// After a REFER transfer succeeded the phone hangs up itself (BYE after the NOTIFY 200); one
+// that does not within this long is hung up by us.
+constexpr std::chrono::seconds kReferByeGrace{4};
 
 std::string_view to_string(QueueEventType type) {
   switch (type) {
@@ -53,6 +56,8 @@ struct QueueService::Waiting {
   // Blind transfer to a number (Phase::transferring): the outside leg and what was typed.
   Ringing number_leg;
   std::string number;
+  // A transfer the agent's phone asked for (REFER): its leg stays up for the final NOTIFY.
+  bool keep_agent_leg = false;
 };
 
 namespace {
@@ -609,6 +614,66 @@ void QueueService::connect(Waiting& call, const std::string& agent,
   call.caller->on_hold_change([this, id](call::Hold hold) { hold_changed(id, true, hold); });
   agent_leg->on_hold_change([this, id](call::Hold hold) { hold_changed(id, false, hold); });
   agent_leg->on_end([this, id](call::LegEnd) { connected_agent_ended(id); });
+  agent_leg->on_transfer_request([this, id, weak_leg = std::weak_ptr<call::Leg>(agent_leg)](
+                                     const call::TransferRequest& request) {
+    if (auto leg = weak_leg.lock()) agent_transfer_request(id, leg, request);
+  });
+}
+
+void QueueService::agent_transfer_request(const std::string& call_id,
+                                          const std::shared_ptr<call::Leg>& agent_leg,
+                                          const call::TransferRequest& request) {
+  auto found = waiting_.find(call_id);
+  if (found == waiting_.end() || found->second->phase != Phase::connected ||
+      found->second->agent_leg.leg != agent_leg || found->second->agent.empty()) {
+    (void)agent_leg->refuse_transfer(403, "Call Not Connected");
+    return;
+  }
+  Waiting& call = *found->second;
+  const std::string& target = request.target_user;
+  if (target.empty()) {
+    (void)agent_leg->refuse_transfer(488, "No Transfer Target");
+    return;
+  }
+  std::string queue;
+  if (auto by_number = queue_by_number_.find(target); by_number != queue_by_number_.end()) {
+    queue = by_number->second;
+  } else if (queues_.contains(target)) {
+    queue = target;
+  }
+  const std::optional<std::string> agent =
+      queue.empty() ? agent_for_extension(target) : std::nullopt;
+  if (queue.empty() && !agent && !number_dialer_) {
+    (void)agent_leg->refuse_transfer(503, "Transfers To Numbers Not Configured");
+    return;
+  }
+  if (agent && *agent == call.agent) {
+    (void)agent_leg->refuse_transfer(488, "Already With This Agent");
+    return;
+  }
+  if (!agent_leg->accept_transfer()) return;
+  (void)agent_leg->report_transfer(call::TransferProgress::trying);
+  const std::string from_agent = call.agent;
+  // The usual transfer paths, except that the agent's leg is not hung up: it still owes the
+  // phone the final NOTIFY.
+  call.keep_agent_leg = true;
+  Result<std::monostate, std::string> done =
+      !queue.empty() ? transfer_to_queue(call_id, queue)
+      : agent        ? transfer_to_agent(call_id, *agent)
+                     : transfer_to_number(call_id, target, number_ring_timeout_);
+  call.keep_agent_leg = false;  // `call` lives on: finish() only posts the outcome
+  log_->info("call_id={} REFER from agent={} target={} result={}", call_id, from_agent,
+             request.target, done ? "transferred" : done.error());
+  if (!done) {
+    // Nothing changed: the caller is still with the agent, whose phone takes the call back.
+    (void)agent_leg->report_transfer(call::TransferProgress::failed);
+    return;
+  }
+  (void)agent_leg->report_transfer(call::TransferProgress::succeeded);
+  auto timer = std::make_shared<boost::asio::steady_timer>(io_, kReferByeGrace);
+  timer->async_wait([timer, agent_leg](boost::system::error_code ec) {
+    if (!ec && !agent_leg->ended()) agent_leg->hangup();
+  });
 }
 
 void QueueService::hold_changed(const std::string& call_id, bool caller_side, call::Hold hold) {
@@ -758,10 +823,11 @@ void QueueService::release_agent(Waiting& call, const std::string& details) {
                       call.agent_leg.answered, "transferred");
   agent_leg->on_end(nullptr);
   agent_leg->on_hold_change(nullptr);
+  agent_leg->on_transfer_request(nullptr);
   call.caller->on_hold_change(nullptr);
   call.caller->stop_recording();
   call.caller->unbridge();
-  agent_leg->hangup();
+  if (!call.keep_agent_leg) agent_leg->hangup();
   recorder_.queue_event(call.id, call.queue, call.agent, QueueEventType::transfer, details);
   call.agent.clear();
   call.agent_leg = {};

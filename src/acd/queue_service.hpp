@@ -129,6 +129,10 @@ class QueueService final : private RouterListener {
   // Configuration, at start. Errors name the queue or agent.
   Result<std::monostate, std::string> add_queue(QueueSettings settings);
   Result<std::monostate, std::string> add_agent(AgentSettings settings);
+  // A number that leads straight to `queue` (a service route): a REFER to it transfers there.
+  void add_service_number(const std::string& number, const std::string& queue) {
+    queue_by_number_[number] = queue;
+  }
 
   // Queues an answered caller and returns when the queue has done its part.
   boost::asio::awaitable<QueueOutcome> serve(std::shared_ptr<call::Leg> caller, std::string queue);
@@ -155,7 +159,11 @@ class QueueService final : private RouterListener {
   // to numbers are refused.
   using NumberDialer = std::function<Result<std::shared_ptr<call::Leg>, std::string>(
       const std::string& number, const call::Leg& caller)>;
-  void set_number_dialer(NumberDialer dialer) { number_dialer_ = std::move(dialer); }
+  void set_number_dialer(NumberDialer dialer,
+                         std::chrono::seconds ring_timeout = std::chrono::seconds(30)) {
+    number_dialer_ = std::move(dialer);
+    number_ring_timeout_ = ring_timeout;
+  }
   // Blind transfer of a connected call to a number (an extension or an outside number): the
   // agent leaves at once, the caller hears music while it rings and is bridged on answer. Not
   // answered (busy, no answer within `ring_timeout`), the caller goes back to the queue ahead of
@@ -206,6 +214,12 @@ class QueueService final : private RouterListener {
   void number_answered(const std::string& call_id);
   void number_ended(const std::string& call_id, call::LegEnd why);
   void hold_changed(const std::string& call_id, bool caller_side, call::Hold hold);
+  // A connected agent's phone sent REFER (blind transfer from the phone): the Refer-To user is
+  // a queue (service number or name), else an agent's extension, else a number to dial; the
+  // transfer goes the way of transfer_to_queue / _agent / _number.
+  void agent_transfer_request(const std::string& call_id,
+                              const std::shared_ptr<call::Leg>& agent_leg,
+                              const call::TransferRequest& request);
   void finish(Waiting& call, QueueOutcome outcome);
   void apply_pending_logout(const std::string& agent);
   std::filesystem::path recording_path(const std::string& call_id) const;
@@ -235,6 +249,8 @@ class QueueService final : private RouterListener {
   std::vector<std::function<void()>> deferred_;
   bool in_router_ = false;
   NumberDialer number_dialer_;
+  std::chrono::seconds number_ring_timeout_{30};
+  std::map<std::string, std::string, std::less<>> queue_by_number_;
 
  public:
   // Agent-initiated calls (click-to-call). From begin to end the router sees the agent OnCall,

@@ -224,6 +224,8 @@ ContactCenter::ContactCenter(boost::asio::io_context& io, call::CallManager& cal
     auto added = queues_->add_queue(q);
     if (!added) throw std::runtime_error(added.error());
   }
+  // A REFER from an agent's phone to a service number transfers to that number's queue.
+  for (const auto& route : setup_.routes) queues_->add_service_number(route.number, route.queue);
   for (const auto& account : setup_.agents) {
     auto added = queues_->add_agent(account.settings);
     if (!added) throw std::runtime_error(added.error());
@@ -267,7 +269,8 @@ ContactCenter::ContactCenter(boost::asio::io_context& io, call::CallManager& cal
         auto leg = dialer_->dial(*route, options);
         if (!leg) return unexpected(leg.error().message);
         return *leg;
-      });
+      },
+      setup_.outbound.ring_timeout);
   click_to_call_ = std::make_unique<ClickToCall>(io, calls, *queues_, *dialer_, *live_,
                                                  prompts_.music_on_hold, log_);
 }

@@ -210,6 +210,10 @@ void CallManager::on_session_event(std::uint64_t session_id, sip::InviteSession 
     state.leg->on_remote_answer(*params);
   } else if (const auto* dtmf = std::get_if<sip::session_event::Dtmf>(&event)) {
     state.leg->on_digit(dtmf->digit);
+  } else if (const auto* refer = std::get_if<sip::session_event::ReferReceived>(&event)) {
+    auto leg = state.leg;  // the handler may end the leg
+    leg->on_transfer_requested(
+        TransferRequest{refer->target, refer->target_user, refer->referred_by});
   } else if (const auto* end = std::get_if<sip::session_event::Terminated>(&event)) {
     LegEnd why = LegEnd::failed;
     switch (end->reason) {

@@ -213,6 +213,38 @@ void Leg::stop_recording() {
   if (!ended()) (void)media_.record_bridge_stop(media_session_);
 }
 
+void Leg::on_transfer_requested(const TransferRequest& request) {
+  log_->info("call_id={} transfer requested target={} referred_by={}", info_.call_id,
+             request.target, request.referred_by.empty() ? "-" : request.referred_by);
+  if (ended() || !transfer_handler_) {
+    (void)refuse_transfer(403, "Transfer Not Allowed");
+    return;
+  }
+  auto handler = transfer_handler_;  // it may replace itself
+  handler(request);
+}
+
+bool Leg::accept_transfer() {
+  return session_.accept_refer() == sip::SessionStatus::Ok;
+}
+
+bool Leg::refuse_transfer(int status, std::string reason) {
+  log_->info("call_id={} transfer refused status={} {}", info_.call_id, status, reason);
+  return session_.reject_refer(status, std::move(reason)) == sip::SessionStatus::Ok;
+}
+
+bool Leg::report_transfer(TransferProgress progress) {
+  switch (progress) {
+    case TransferProgress::trying:
+      return session_.notify_refer(100, "Trying") == sip::SessionStatus::Ok;
+    case TransferProgress::succeeded:
+      return session_.notify_refer(200, "OK") == sip::SessionStatus::Ok;
+    case TransferProgress::failed:
+      return session_.notify_refer(503, "Service Unavailable") == sip::SessionStatus::Ok;
+  }
+  return false;
+}
+
 void Leg::on_ended(LegEnd why) {
   if (ended()) return;
   end_ = why;
@@ -223,6 +255,7 @@ void Leg::on_ended(LegEnd why) {
   wake(Wake::ended);
   answer_handler_ = nullptr;
   hold_handler_ = nullptr;
+  transfer_handler_ = nullptr;
   background_done_ = nullptr;
   if (auto handler = std::move(end_handler_)) {
     end_handler_ = nullptr;

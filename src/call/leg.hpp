@@ -56,6 +56,16 @@ enum class Hold : std::uint8_t { no, yes };
 
 class CallObserver;
 
+// A blind transfer the far end asked for with REFER (RFC 3515), already checked by the SIP
+// stack (one Refer-To, no Replaces).
+struct TransferRequest {
+  std::string target;       // the Refer-To URI
+  std::string target_user;  // its user part: an extension, a queue's number, a phone number
+  std::string referred_by;  // empty when not given
+};
+// What the far end is told about a transfer it asked for (the NOTIFYs of its REFER).
+enum class TransferProgress : std::uint8_t { trying, succeeded, failed };
+
 class Leg : public std::enable_shared_from_this<Leg> {
  public:
   // `observer` may be null; otherwise it must outlive the leg.
@@ -85,6 +95,16 @@ class Leg : public std::enable_shared_from_this<Leg> {
   void on_answer(std::function<void()> handler) { answer_handler_ = std::move(handler); }
   void on_end(std::function<void(LegEnd)> handler) { end_handler_ = std::move(handler); }
   void on_hold_change(std::function<void(Hold)> handler) { hold_handler_ = std::move(handler); }
+  // The far end sent REFER. The handler answers it at once with accept_transfer() or
+  // refuse_transfer(); without a handler every REFER is refused with 403.
+  void on_transfer_request(std::function<void(const TransferRequest&)> handler) {
+    transfer_handler_ = std::move(handler);
+  }
+  // The REFER being handled: 202 Accepted, or refused (403, 488, 503...).
+  bool accept_transfer();
+  bool refuse_transfer(int status, std::string reason = {});
+  // After accept_transfer(): NOTIFY 100 Trying, then 200 OK or 503 (either ends the reports).
+  bool report_transfer(TransferProgress progress);
 
   // 180 Ringing; false when the leg is gone.
   bool ring();
@@ -118,6 +138,7 @@ class Leg : public std::enable_shared_from_this<Leg> {
   void on_play_done(media::PlayId id);
   void on_media_update(const media::MediaParams& params);
   void on_ended(LegEnd why);
+  void on_transfer_requested(const TransferRequest& request);
   // Outbound legs: the 2xx with the far end's answer arrived (ACK sent).
   void on_remote_answer(const media::MediaParams& params);
   void set_final_status(int status) { final_status_ = status; }
@@ -148,6 +169,7 @@ class Leg : public std::enable_shared_from_this<Leg> {
   std::function<void()> answer_handler_;
   std::function<void(LegEnd)> end_handler_;
   std::function<void(Hold)> hold_handler_;
+  std::function<void(const TransferRequest&)> transfer_handler_;
   LegDirection direction_ = LegDirection::inbound;
   Hold remote_hold_ = Hold::no;
   int final_status_ = 0;

@@ -134,4 +134,19 @@ SessionStatus InviteSession::send_info(std::string content_type, std::string bod
   return core ? core->send_info(std::move(content_type), std::move(body)) : SessionStatus::Gone;
 }
 
+SessionStatus InviteSession::accept_refer() const {
+  auto core = live();
+  return core ? core->accept_refer() : SessionStatus::Gone;
+}
+
+SessionStatus InviteSession::reject_refer(int status, std::string reason) const {
+  auto core = live();
+  return core ? core->reject_refer(status, std::move(reason)) : SessionStatus::Gone;
+}
+
+SessionStatus InviteSession::notify_refer(int status, std::string reason) const {
+  auto core = live();
+  return core ? core->notify_refer(status, std::move(reason)) : SessionStatus::Gone;
+}
+
 }  // namespace kefu::sip

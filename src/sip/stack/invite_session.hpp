@@ -73,6 +73,11 @@ struct InfoReceived {  // any other INFO (already answered 200)
   std::string content_type;
   std::string body;
 };
+struct ReferReceived {      // in-dialog REFER (RFC 3515): call accept_refer() or reject_refer()
+  std::string target;       // the Refer-To URI, e.g. "sip:1002@192.0.2.1"
+  std::string target_user;  // its user part (a tel: URI's number), unescaped
+  std::string referred_by;  // the Referred-By value as sent; empty when absent
+};
 struct Terminated {  // always the last event, exactly once
   EndReason reason = EndReason::LocalHangup;
   int status = 0;
@@ -83,7 +88,7 @@ using SessionEvent =
     std::variant<session_event::Progress, session_event::Answered, session_event::Confirmed,
                  session_event::OfferReceived, session_event::AnswerReceived,
                  session_event::ReinviteResult, session_event::Dtmf, session_event::InfoReceived,
-                 session_event::Terminated>;
+                 session_event::ReferReceived, session_event::Terminated>;
 
 // An outgoing call (UAC INVITE).
 struct OutgoingCall {
@@ -139,6 +144,16 @@ class InviteSession {
   SessionStatus reject_offer(int status = 488) const;
   SessionStatus send_dtmf(char digit, std::chrono::milliseconds duration) const;
   SessionStatus send_info(std::string content_type, std::string body) const;
+
+  // The REFER of the last ReferReceived event. Accepting (202) starts the implicit
+  // subscription: report progress with notify_refer() until a final status (>= 200) ends it.
+  // A REFER whose Refer-To has URI headers (Replaces: attended transfer) or that is not
+  // exactly one Refer-To never reaches the TU (501 / 400).
+  SessionStatus accept_refer() const;
+  SessionStatus reject_refer(int status, std::string reason = {}) const;  // 300-699
+  // NOTIFY (Event: refer, message/sipfrag) saying "SIP/2.0 <status> <reason>". A failed
+  // NOTIFY (481, timeout) ends the subscription, never the call.
+  SessionStatus notify_refer(int status, std::string reason) const;
 
   friend bool operator==(const InviteSession& a, const InviteSession& b) {
     return a.id() == b.id();

@@ -36,7 +36,7 @@ std::string_view media_type(std::string_view value) {
 }
 
 std::string allow_header(const UaCapabilities& capabilities) {
-  std::string allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE";
+  std::string allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER";
   if (capabilities.registrar) allow += ", REGISTER";
   return allow;
 }

@@ -1,8 +1,11 @@
 // INVITE sessions: the UAS side and everything both sides share (RFC 3261 §12-§15,
-// RFC 3311 UPDATE, RFC 6086 INFO). The UAC side is in session_uac.cpp.
+// RFC 3311 UPDATE, RFC 6086 INFO, RFC 3515 REFER received in the dialog). The UAC side is in
+// session_uac.cpp.
 #include "sip/stack/session_core.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <cctype>
 
 #include "sip/stack/request_checks.hpp"
 
@@ -63,6 +66,16 @@ std::optional<session_event::Dtmf> parse_dtmf_relay(std::string_view body) {
   }
   if (!has_digit) return std::nullopt;
   return dtmf;
+}
+
+// The Refer-To URI's user part, or a tel: URI's number (without its parameters).
+std::string refer_target_user(const Uri& uri) {
+  if (uri.scheme == Scheme::Sip || uri.scheme == Scheme::Sips) return unescape(uri.user);
+  if (uri.scheme == Scheme::Tel) {
+    std::string_view number = uri.text.substr(uri.scheme_text.size() + 1);
+    return unescape(number.substr(0, number.find(';')));
+  }
+  return {};
 }
 
 }  // namespace
@@ -151,6 +164,11 @@ void SessionCore::emit(SessionEvent event, Delivery delivery) {
 void SessionCore::end(EndReason reason, int status, Delivery delivery, SessionState next) {
   glare_timer_.cancel();
   reinvite_wanted_ = false;
+  if (refer_) {
+    respond_simple(*refer_, 481);  // the dialog the REFER was about is over
+    refer_.reset();
+  }
+  refer_subscription_ = false;
   const bool first = !ended_;
   ended_ = true;
   if (next == SessionState::Terminating) {
@@ -257,10 +275,12 @@ std::optional<std::string> SessionCore::send_in_dialog(
   if (!dialog_) return std::string("no dialog");
   auto to = dialog_->destination();
   if (!to) return to.error();
-  const bool refresh = method == Method::Invite || method == Method::Update;
+  // Target refreshes carry our Contact; so does NOTIFY (RFC 6665 §4.1.2.2).
+  const bool with_contact =
+      method == Method::Invite || method == Method::Update || method == Method::Notify;
   std::string request = dialog_->build_request(method, dialog_->next_cseq(),
-                                               refresh ? std::string_view(contact_) : "", headers,
-                                               content_type, body);
+                                               with_contact ? std::string_view(contact_) : "",
+                                               headers, content_type, body);
   auto transaction = host_.transactions().start_client(std::move(request), *to, std::move(handler));
   if (!transaction) return transaction.error();
   if (started != nullptr) *started = std::move(*transaction);
@@ -431,6 +451,55 @@ SessionStatus SessionCore::send_info(std::string content_type, std::string body)
   return SessionStatus::Ok;
 }
 
+SessionStatus SessionCore::accept_refer() {
+  if (!refer_) return SessionStatus::WrongState;
+  auto transaction = std::move(refer_);
+  refer_.reset();
+  ResponseSpec accepted = response_with_sdp(202, {});
+  if (!transaction->respond(accepted)) return SessionStatus::WrongState;
+  refer_subscription_ = true;
+  return SessionStatus::Ok;
+}
+
+SessionStatus SessionCore::reject_refer(int status, std::string reason) {
+  if (!refer_) return SessionStatus::WrongState;
+  if (status < 300 || status > 699) return SessionStatus::InvalidArgument;
+  auto transaction = std::move(refer_);
+  refer_.reset();
+  ResponseSpec response;
+  response.status = status;
+  response.reason = std::move(reason);
+  return transaction->respond(response) ? SessionStatus::Ok : SessionStatus::WrongState;
+}
+
+SessionStatus SessionCore::notify_refer(int status, std::string reason) {
+  if (!refer_subscription_ || state_ != SessionState::Confirmed) return SessionStatus::WrongState;
+  if (status < 100 || status > 699) return SessionStatus::InvalidArgument;
+  const bool final = status >= 200;
+  // RFC 3515 §2.4.6: from the dialog's second REFER on, the NOTIFY names its REFER.
+  std::string event = "refer";
+  if (refers_received_ > 1) event += ";id=" + std::to_string(refer_cseq_);
+  const HeaderList headers = {
+      {"Event", event},
+      {"Subscription-State", final ? "terminated;reason=noresource" : "active;expires=60"}};
+  const std::string body = "SIP/2.0 " + std::to_string(status) + " " + reason + "\r\n";
+  if (final) refer_subscription_ = false;
+  if (auto error = send_in_dialog(Method::Notify, headers, "message/sipfrag;version=2.0", body,
+                                  weak_handler(&SessionCore::on_notify_response), nullptr)) {
+    host_.transactions().transport().log().debug("sip: NOTIFY not sent: {}", *error);
+    return SessionStatus::SendFailed;
+  }
+  return SessionStatus::Ok;
+}
+
+void SessionCore::on_notify_response(const ClientResponse& response) {
+  // RFC 6665 §4.1.3: a failed NOTIFY (481, 408, ...) ends the subscription; the call goes on.
+  if (response.status < 300) return;
+  refer_subscription_ = false;
+  host_.transactions().transport().log().debug("sip: NOTIFY for REFER answered {}",
+                                               response.status);
+}
+
 // ---------------------------------------------------------------------------------------
 // Requests from the network
 
@@ -495,6 +564,9 @@ void SessionCore::on_request(const std::shared_ptr<ServerTransaction>& transacti
       break;
     case Method::Info:
       on_info(transaction);
+      break;
+    case Method::Refer:
+      on_refer(transaction);
       break;
     case Method::Options: {
       ResponseSpec response;
@@ -583,6 +655,41 @@ void SessionCore::on_info(const std::shared_ptr<ServerTransaction>& transaction)
   }
   emit(session_event::InfoReceived{std::string(request.content_type()),
                                    std::string(request.body())});
+}
+
+void SessionCore::on_refer(const std::shared_ptr<ServerTransaction>& transaction) {
+  const Message& request = transaction->request();
+  const auto refuse = [&](int status, std::string reason) {
+    ResponseSpec response;
+    response.status = status;
+    response.reason = std::move(reason);
+    transaction->respond(response);
+  };
+  // RFC 3515 §2.4.1: exactly one Refer-To, else 400.
+  const std::vector<std::string_view> refer_to = request.header_values(HeaderId::ReferTo);
+  if (refer_to.empty()) return refuse(400, "Missing Refer-To");
+  if (refer_to.size() > 1) return refuse(400, "Multiple Refer-To");
+  const std::optional<NameAddr> target = parse_name_addr(refer_to.front());
+  if (!target || target->wildcard) return refuse(400, "Invalid Refer-To");
+  // URI headers ask for more than a blind transfer (Replaces: attended transfer).
+  if (!target->uri.headers.empty()) {
+    std::string headers = unescape(target->uri.headers);
+    for (char& c : headers) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const bool replaces = headers.find("replaces=") != std::string::npos;
+    return refuse(501,
+                  replaces ? "Attended Transfer Not Supported" : "Refer-To Headers Not Supported");
+  }
+  if (state_ != SessionState::Confirmed) return refuse(403, "Call Not Established");
+  if (refer_ || refer_subscription_) return refuse(491, "Transfer In Progress");
+  if (!handler_) return refuse(603, "Transfer Declined");
+  refer_ = transaction;
+  refer_cseq_ = request.cseq().number;
+  ++refers_received_;
+  session_event::ReferReceived event;
+  event.target = std::string(target->uri.text);
+  event.target_user = refer_target_user(target->uri);
+  event.referred_by = std::string(request.header("Referred-By").value_or(""));
+  emit(std::move(event));
 }
 
 // ---------------------------------------------------------------------------------------

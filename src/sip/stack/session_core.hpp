@@ -57,6 +57,9 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   SessionStatus answer_offer(std::string sdp);
   SessionStatus reject_offer(int status);
   SessionStatus send_info(std::string content_type, std::string body);
+  SessionStatus accept_refer();
+  SessionStatus reject_refer(int status, std::string reason);
+  SessionStatus notify_refer(int status, std::string reason);
 
   // From the UserAgent.
   void on_request(const std::shared_ptr<ServerTransaction>& transaction);  // in-dialog
@@ -99,6 +102,8 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   void on_reinvite(const std::shared_ptr<ServerTransaction>& transaction);
   void on_update(const std::shared_ptr<ServerTransaction>& transaction);
   void on_info(const std::shared_ptr<ServerTransaction>& transaction);
+  void on_refer(const std::shared_ptr<ServerTransaction>& transaction);
+  void on_notify_response(const ClientResponse& response);
 
   // Our re-INVITE.
   std::optional<std::string> send_reinvite();
@@ -159,6 +164,12 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   std::string reinvite_sdp_;
   bool reinvite_wanted_ = false;  // requested and not finished (includes a glare wait)
   ScopedTimer glare_timer_;
+
+  // REFER (RFC 3515): one at a time, from its arrival to the final NOTIFY.
+  std::shared_ptr<ServerTransaction> refer_;  // waiting for accept_refer() / reject_refer()
+  bool refer_subscription_ = false;           // accepted; the final NOTIFY is not sent yet
+  std::uint32_t refer_cseq_ = 0;
+  unsigned refers_received_ = 0;  // from the second on, NOTIFYs carry Event: refer;id=CSeq
 
   std::shared_ptr<ClientTransaction> bye_;
   ScopedTimer terminating_guard_;  // bounds the Terminating state

@@ -176,6 +176,10 @@ void UserAgent::on_request(const std::shared_ptr<ServerTransaction>& transaction
       // Requests that only exist inside a dialog, without a To tag: no such dialog.
       transaction->respond(ResponseSpec{481, {}, {}, {}, {}});
       return;
+    case Method::Refer:
+      // Only a call's transfer, in its dialog, is supported (RFC 3515 §2.4.1 allows refusing).
+      transaction->respond(ResponseSpec{400, "REFER Outside A Dialog Not Supported", {}, {}, {}});
+      return;
     default:
       break;
   }

@@ -1,5 +1,8 @@
 // INVITE sessions between two UserAgents (and a hand-driven peer where only raw messages
-// can reach a state): answer, reject, CANCEL, BYE, INFO/DTMF, re-INVITE, UPDATE, shutdown.
+// can reach a state): answer, reject, CANCEL, BYE, INFO/DTMF, re-INVITE, UPDATE, REFER,
+// shutdown.
+#include <set>
+
 #include "test_support.hpp"
 
 namespace kefu::sip::testing {
@@ -301,12 +304,12 @@ TEST_F(RawCallerTest, UpdateWithSdpIsAnOfferAndOptionsInDialogIs200) {
   RequestText empty_update = in_dialog("UPDATE", 3, "z9hG4bKupd2");
   peer.send("10.0.0.1:5060", empty_update.build());
   peer.send("10.0.0.1:5060", in_dialog("OPTIONS", 4, "z9hG4bKopt1").build());
-  RequestText unknown = in_dialog("REFER", 5, "z9hG4bKref1");
+  RequestText unknown = in_dialog("MESSAGE", 5, "z9hG4bKmsg1");
   peer.send("10.0.0.1:5060", unknown.build());
   clock.advance(5ms);
   EXPECT_EQ(peer.count_responses(200, Method::Update), 2u);
   EXPECT_EQ(peer.count_responses(200, Method::Options), 1u);
-  EXPECT_EQ(peer.count_responses(405, Method::Refer), 1u);
+  EXPECT_EQ(peer.count_responses(405, Method::Message), 1u);
   RequestText old = in_dialog("INFO", 3, "z9hG4bKold1");  // CSeq went backwards
   peer.send("10.0.0.1:5060", old.build());
   clock.advance(5ms);
@@ -332,6 +335,184 @@ TEST_F(RawCallerTest, ReinviteWithoutSdpTakesOurOfferAndTheAnswerFromTheAck) {
   EXPECT_EQ(answer->sdp, kOfferSdp);
   clock.advance(40s);  // no 2xx retransmission timeout: the ACK was taken
   EXPECT_EQ(call.state(), SessionState::Confirmed);
+}
+
+// REFER (RFC 3515) from the peer: the TU sees the target, answers, and NOTIFYs the outcome.
+class ReferTest : public RawCallerTest {
+ protected:
+  RequestText refer(std::uint32_t cseq, std::string branch,
+                    std::vector<std::string> refer_to = {"Refer-To: <sip:1002@10.0.0.1>"}) const {
+    RequestText request = in_dialog("REFER", cseq, std::move(branch));
+    request.extra = std::move(refer_to);
+    return request;
+  }
+  // Every NOTIFY the peer got, oldest first.
+  std::vector<const Message*> notifies() const {
+    std::vector<const Message*> found;
+    for (const Message& message : peer.messages) {
+      if (message.is_request() && message.method() == Method::Notify) found.push_back(&message);
+    }
+    return found;
+  }
+  void answer_notifies(int status) {
+    for (const Message* notify : notifies()) {
+      if (answered_.insert(notify->cseq().number).second) {
+        peer.send("10.0.0.1:5060", response_text(*notify, status, ""));
+      }
+    }
+    clock.advance(5ms);
+  }
+  std::set<std::uint32_t> answered_;
+};
+
+TEST_F(ReferTest, ReferIsSurfacedAcceptedAndNotified) {
+  InviteSession call = node.incoming.front();
+  node.on_event = [](InviteSession session, const SessionEvent& event) {
+    if (std::holds_alternative<session_event::ReferReceived>(event)) {
+      EXPECT_EQ(session.accept_refer(), SessionStatus::Ok);
+    }
+  };
+  RequestText request = refer(
+      2, "z9hG4bKref1",
+      {"Refer-To: \"Desk\" <sip:1002@10.0.0.1;user=phone>", "Referred-By: <sip:1001@10.0.0.9>"});
+  peer.send("10.0.0.1:5060", request.build());
+  clock.advance(5ms);
+  const auto* received = node.last<session_event::ReferReceived>(call);
+  ASSERT_NE(received, nullptr);
+  EXPECT_EQ(received->target, "sip:1002@10.0.0.1;user=phone");
+  EXPECT_EQ(received->target_user, "1002");
+  EXPECT_EQ(received->referred_by, "<sip:1001@10.0.0.9>");
+  EXPECT_EQ(peer.count_responses(202, Method::Refer), 1u);
+  EXPECT_EQ(call.accept_refer(), SessionStatus::WrongState);  // answered once
+
+  ASSERT_EQ(call.notify_refer(100, "Trying"), SessionStatus::Ok);
+  clock.advance(5ms);
+  answer_notifies(200);
+  ASSERT_EQ(call.notify_refer(200, "OK"), SessionStatus::Ok);
+  clock.advance(5ms);
+  answer_notifies(200);
+  EXPECT_EQ(call.notify_refer(200, "OK"), SessionStatus::WrongState);  // subscription over
+
+  const auto sent = notifies();
+  ASSERT_EQ(sent.size(), 2u);
+  const Message& trying = *sent[0];
+  const Message& done = *sent[1];
+  EXPECT_EQ(trying.header(HeaderId::Event), std::optional<std::string_view>("refer"));
+  EXPECT_EQ(trying.header("Subscription-State"),
+            std::optional<std::string_view>("active;expires=60"));
+  EXPECT_EQ(trying.content_type(), "message/sipfrag;version=2.0");
+  EXPECT_EQ(trying.body(), "SIP/2.0 100 Trying\r\n");
+  EXPECT_EQ(trying.request_uri().user, "caller");  // the remote target
+  EXPECT_FALSE(trying.contacts().empty());
+  EXPECT_EQ(done.header("Subscription-State"),
+            std::optional<std::string_view>("terminated;reason=noresource"));
+  EXPECT_EQ(done.body(), "SIP/2.0 200 OK\r\n");
+  EXPECT_GT(done.cseq().number, trying.cseq().number);
+  EXPECT_EQ(done.call_id(), "raw-call-1");
+  EXPECT_EQ(done.to().tag(), std::optional<std::string_view>("from1"));
+  EXPECT_EQ(call.state(), SessionState::Confirmed);
+
+  // A second REFER in the dialog: its NOTIFYs name it (RFC 3515 §2.4.6).
+  peer.send("10.0.0.1:5060", refer(3, "z9hG4bKref2").build());
+  clock.advance(5ms);
+  ASSERT_EQ(peer.count_responses(202, Method::Refer), 2u);
+  ASSERT_EQ(call.notify_refer(503, "Service Unavailable"), SessionStatus::Ok);
+  clock.advance(5ms);
+  ASSERT_EQ(notifies().size(), 3u);
+  EXPECT_EQ(notifies().back()->header(HeaderId::Event),
+            std::optional<std::string_view>("refer;id=3"));
+  EXPECT_EQ(notifies().back()->body(), "SIP/2.0 503 Service Unavailable\r\n");
+}
+
+TEST_F(ReferTest, ReferWithoutExactlyOneReferToIs400) {
+  InviteSession call = node.incoming.front();
+  peer.send(
+      "10.0.0.1:5060",
+      refer(2, "z9hG4bKref1", {"Refer-To: <sip:1002@10.0.0.1>", "Refer-To: <sip:1003@10.0.0.1>"})
+          .build());
+  peer.send("10.0.0.1:5060", refer(3, "z9hG4bKref2", {}).build());
+  peer.send("10.0.0.1:5060", refer(4, "z9hG4bKref3", {"Refer-To: <not a uri"}).build());
+  clock.advance(5ms);
+  EXPECT_EQ(peer.count_responses(400, Method::Refer), 3u);
+  const Message* multiple = nullptr;
+  for (const Message& message : peer.messages) {
+    if (!message.is_request() && message.cseq().number == 2 &&
+        message.cseq().method == Method::Refer) {
+      multiple = &message;
+    }
+  }
+  ASSERT_NE(multiple, nullptr);
+  EXPECT_EQ(multiple->reason(), "Multiple Refer-To");
+  EXPECT_EQ(node.count<session_event::ReferReceived>(call), 0u);
+  EXPECT_EQ(call.state(), SessionState::Confirmed);
+}
+
+TEST_F(ReferTest, AttendedTransferIsRefusedAndTheCallStays) {
+  InviteSession call = node.incoming.front();
+  peer.send("10.0.0.1:5060",
+            refer(2, "z9hG4bKref1",
+                  {"Refer-To: <sip:1002@10.0.0.1?Replaces=abc%40host%3Bto-tag%3D1%3Bfrom-tag%3D2>"})
+                .build());
+  clock.advance(5ms);
+  const Message* refused = peer.last_response(Method::Refer);
+  ASSERT_NE(refused, nullptr);
+  EXPECT_EQ(refused->status(), 501);
+  EXPECT_EQ(refused->reason(), "Attended Transfer Not Supported");
+  EXPECT_EQ(node.count<session_event::ReferReceived>(call), 0u);
+  EXPECT_TRUE(notifies().empty());
+  EXPECT_EQ(call.state(), SessionState::Confirmed);
+}
+
+TEST_F(ReferTest, TuRefusesAndAFailedNotifyKeepsTheCall) {
+  InviteSession call = node.incoming.front();
+  int answer_with = 603;
+  node.on_event = [&answer_with](InviteSession session, const SessionEvent& event) {
+    if (!std::holds_alternative<session_event::ReferReceived>(event)) return;
+    if (answer_with == 202) {
+      EXPECT_EQ(session.accept_refer(), SessionStatus::Ok);
+    } else {
+      EXPECT_EQ(session.reject_refer(answer_with, "Forbidden"), SessionStatus::Ok);
+    }
+  };
+  answer_with = 403;
+  peer.send("10.0.0.1:5060", refer(2, "z9hG4bKref1").build());
+  clock.advance(5ms);
+  EXPECT_EQ(peer.count_responses(403, Method::Refer), 1u);
+  EXPECT_EQ(call.notify_refer(100, "Trying"), SessionStatus::WrongState);  // not accepted
+
+  answer_with = 202;
+  peer.send("10.0.0.1:5060", refer(3, "z9hG4bKref2").build());
+  clock.advance(5ms);
+  ASSERT_EQ(peer.count_responses(202, Method::Refer), 1u);
+  ASSERT_EQ(call.notify_refer(100, "Trying"), SessionStatus::Ok);
+  clock.advance(5ms);
+  answer_notifies(481);  // the peer forgot the subscription
+  EXPECT_EQ(call.state(), SessionState::Confirmed);
+  EXPECT_EQ(call.notify_refer(200, "OK"), SessionStatus::WrongState);
+
+  // A NOTIFY nobody answers times out (Timer F): still no harm to the call.
+  peer.send("10.0.0.1:5060", refer(4, "z9hG4bKref3").build());
+  clock.advance(5ms);
+  ASSERT_EQ(peer.count_responses(202, Method::Refer), 2u);
+  ASSERT_EQ(call.notify_refer(100, "Trying"), SessionStatus::Ok);
+  clock.advance(40s);
+  EXPECT_EQ(call.state(), SessionState::Confirmed);
+  EXPECT_EQ(node.count<session_event::Terminated>(call), 0u);
+  EXPECT_EQ(call.hangup(), SessionStatus::Ok);
+}
+
+TEST_F(ReferTest, ReferOutsideADialogIs400) {
+  RequestText request;
+  request.method = "REFER";
+  request.call_id = "raw-refer-2";
+  request.via = "SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bKoutside1";
+  request.extra = {"Refer-To: <sip:1002@10.0.0.1>"};
+  peer.send("10.0.0.1:5060", request.build());
+  clock.advance(5ms);
+  const Message* refused = peer.last_response(Method::Refer);
+  ASSERT_NE(refused, nullptr);
+  EXPECT_EQ(refused->status(), 400);
+  EXPECT_EQ(refused->reason(), "REFER Outside A Dialog Not Supported");
 }
 
 }  // namespace
