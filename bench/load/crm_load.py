@@ -267,9 +267,9 @@ def main():
     parser.add_argument("--duration", type=int, default=12, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=200)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--paced-rate", type=int, default=1000,
-                        help="also run the connections at this many requests/s in total (random think "
-                             "times); 0: saturated runs only")
+    parser.add_argument("--paced-rate", default="1000",
+                        help="also run the connections at these many requests/s in total (comma-separated; "
+                             "random think times); 0: saturated runs only")
     parser.add_argument("--target-ms", type=float, default=20.0, help="the p99 requirement")
     parser.add_argument("--keep", action="store_true", help="keep the databases and logs (prints where)")
     args = parser.parse_args()
@@ -278,7 +278,7 @@ def main():
     if not args.no_build:
         print("building kefu and crm_seed (Release) ...", flush=True)
         build(args.build_dir)
-    rates = [0] + ([args.paced_rate] if args.paced_rate else [])
+    rates = [0] + [int(r) for r in args.paced_rate.split(",") if r and int(r) > 0]
     kefu_binary = os.path.join(args.build_dir, "kefu")
     seed_binary = os.path.join(args.build_dir, "bench", "crm_seed")
 

@@ -1,4 +1,6 @@
 // kefu: one binary, subcommands. `kefu serve` runs the call center.
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <stdexcept>
@@ -40,6 +42,12 @@ HostPort parse_host_port(const std::string& text) {
 }  // namespace kefu::app
 
 int main(int argc, char** argv) {
+  // glibc hands freed memory at the top of a thread's heap back to the kernel once it exceeds
+  // a small threshold; a storage thread whose look-ups allocate and free a few hundred KiB each
+  // (SQLite's temporary b-trees) then maps and unmaps pages on every request, and each unmap
+  // interrupts the other cores to flush their TLBs. Keep up to 32 MiB per heap.
+  mallopt(M_TRIM_THRESHOLD, 32 << 20);
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
   using kefu::app::ServeOptions;
   CLI::App cli{"kefu — customer service center"};
   cli.require_subcommand(1);

@@ -1,5 +1,7 @@
 #include "crm/customer_repository.hpp"
 
+#include <algorithm>
+#include <tuple>
 #include <unordered_map>
 
 #include "crm/text_keys.hpp"
@@ -103,48 +105,40 @@ bool CustomerRepository::remove(CustomerId id) {
 }
 
 std::optional<Customer> CustomerRepository::find(CustomerId id, const auth::DataScope& scope) {
-  store::Transaction tx(connection_, store::TransactionMode::read);
-  std::vector<Value> params{store::raw(id)};
-  const std::string condition = visible(scope, params);
-  auto customers =
-      load_customers(connection_.query("SELECT " + std::string(customer_columns) +
-                                           " FROM customers c WHERE c.id = ? AND " + condition,
-                                       params));
-  tx.commit();
+  CustomerMatch match{"FROM customers c WHERE c.id = ? AND ", {store::raw(id)}};
+  match.from += visible(scope, match.params);
+  auto customers = load(match);
   if (customers.empty()) return std::nullopt;
   return std::move(customers.front());
 }
 
-std::vector<Customer> CustomerRepository::find_by_phone(std::string_view e164, int limit,
-                                                        const auth::DataScope& scope) {
-  store::Transaction tx(connection_, store::TransactionMode::read);
+CustomerMatch CustomerRepository::phone_match(std::string_view e164, int limit,
+                                              const auth::DataScope& scope) {
   // Both branches use an index on the number (customer_phones_by_number,
   // customer_contacts_by_number); the scope then filters the few customers found.
-  std::vector<Value> params{std::string(e164), std::string(e164)};
-  const std::string condition = visible(scope, params);
-  params.emplace_back(std::int64_t{limit});
-  auto customers = load_customers(connection_.query(
-      "SELECT " + std::string(customer_columns) +
-          " FROM customers c WHERE c.id IN (SELECT customer_id FROM customer_phones WHERE e164 = "
-          "? UNION SELECT customer_id FROM customer_contacts WHERE e164 = ?) AND " +
-          condition + " ORDER BY c.vip_tier DESC, c.id LIMIT ?",
-      params));
-  tx.commit();
-  return customers;
+  CustomerMatch match{
+      "FROM customers c WHERE c.id IN (SELECT customer_id FROM customer_phones WHERE e164 = ? "
+      "UNION SELECT customer_id FROM customer_contacts WHERE e164 = ?) AND ",
+      {std::string(e164), std::string(e164)}};
+  match.from += visible(scope, match.params);
+  match.from += " ORDER BY c.vip_tier DESC, c.id LIMIT ?";
+  match.params.emplace_back(std::int64_t{limit});
+  return match;
+}
+
+std::vector<Customer> CustomerRepository::find_by_phone(std::string_view e164, int limit,
+                                                        const auth::DataScope& scope) {
+  return load(phone_match(e164, limit, scope));
 }
 
 std::optional<Customer> CustomerRepository::find_by_account(std::string_view account_number,
                                                             const auth::DataScope& scope) {
-  store::Transaction tx(connection_, store::TransactionMode::read);
-  std::vector<Value> params{std::string(account_number)};
-  const std::string condition = visible(scope, params);
-  auto customers = load_customers(
-      connection_.query("SELECT " + std::string(customer_columns) +
-                            " FROM customer_accounts a JOIN customers c ON c.id = a.customer_id "
-                            "WHERE a.account_number = ? AND " +
-                            condition,
-                        params));
-  tx.commit();
+  CustomerMatch match{
+      "FROM customer_accounts a JOIN customers c ON c.id = a.customer_id "
+      "WHERE a.account_number = ? AND ",
+      {std::string(account_number)}};
+  match.from += visible(scope, match.params);
+  auto customers = load(match);
   if (customers.empty()) return std::nullopt;
   return std::move(customers.front());
 }
@@ -213,78 +207,122 @@ std::vector<Contact> CustomerRepository::contacts(CustomerId customer) {
   return found;
 }
 
-std::vector<Contact> CustomerRepository::contacts_by_phone(std::string_view e164) {
+store::Query CustomerRepository::contacts_by_phone_query(std::string_view e164) {
+  return {"SELECT " + std::string(contact_columns) +
+              " FROM customer_contacts WHERE e164 = ? ORDER BY customer_id, id",
+          {std::string(e164)}};
+}
+
+std::vector<Contact> CustomerRepository::read_contacts(const std::vector<Row>& rows) {
   std::vector<Contact> found;
-  for (const Row& row : connection_.query("SELECT " + std::string(contact_columns) +
-                                              " FROM customer_contacts WHERE e164 = ? "
-                                              "ORDER BY customer_id, id",
-                                          {std::string(e164)})) {
-    found.push_back(read_contact(row));
-  }
+  found.reserve(rows.size());
+  for (const Row& row : rows) found.push_back(read_contact(row));
   return found;
 }
 
-std::vector<Customer> CustomerRepository::load_customers(std::vector<Row> rows) {
+std::vector<Contact> CustomerRepository::contacts_by_phone(std::string_view e164) {
+  const store::Query q = contacts_by_phone_query(e164);
+  return read_contacts(connection_.query(q.sql, q.params));
+}
+
+namespace {
+
+// The four lists of the customers `ids` names (a parameter list or a subquery) in one
+// statement: columns are which list, the customer, the list's order, then up to seven text
+// fields. Unsorted: a sort here costs SQLite a temporary b-tree per branch; read_customers sorts.
+std::string details_sql(std::string_view ids) {
+  const std::string in = "customer_id IN (" + std::string(ids) + ")";
+  return "SELECT 0, customer_id, ordinal, e164, label, region, '', '', '', '' "
+         "FROM customer_phones WHERE " +
+         in +
+         " UNION ALL SELECT 1, customer_id, ordinal, label, country, province, city, district, "
+         "street, postcode FROM customer_addresses WHERE " +
+         in +
+         " UNION ALL SELECT 2, customer_id, 0, tag, '', '', '', '', '', '' FROM customer_tags "
+         "WHERE " +
+         in +
+         " UNION ALL SELECT 3, customer_id, 0, account_number, '', '', '', '', '', '' "
+         "FROM customer_accounts WHERE " +
+         in;
+}
+
+}  // namespace
+
+std::vector<store::Query> CustomerRepository::customer_queries(const CustomerMatch& match) {
+  std::vector<store::Query> queries;
+  queries.push_back({"SELECT " + std::string(customer_columns) + " " + match.from, match.params});
+  queries.push_back(
+      {"WITH found(id) AS (SELECT c.id " + match.from + ") " + details_sql("SELECT id FROM found"),
+       match.params});
+  return queries;
+}
+
+std::vector<Customer> CustomerRepository::read_customers(const std::vector<Row>& rows,
+                                                         const std::vector<Row>& details) {
   std::vector<Customer> customers;
   customers.reserve(rows.size());
   for (const Row& row : rows) customers.push_back(read_customer(row));
-  load_details(customers);
-  return customers;
-}
-
-void CustomerRepository::load_details(std::vector<Customer>& customers) {
-  if (customers.empty()) return;
-  // One statement for the four lists of every customer asked for: on PostgreSQL each statement
-  // is a network round trip, which is most of a look-up's latency. Columns: which list, the
-  // customer, the list's order, then up to seven text fields; sorted so that every list comes
-  // out in its order (phones by ordinal then number, addresses by ordinal, tags and accounts
-  // by text).
-  std::string ids = "(";
-  std::vector<Value> params;
   std::unordered_map<std::int64_t, Customer*> by_id;
-  for (Customer& customer : customers) {
-    ids += params.empty() ? "?" : ", ?";
-    params.emplace_back(store::raw(customer.id));
-    by_id.emplace(store::raw(customer.id), &customer);
-  }
-  ids += ")";
-  const std::size_t id_count = params.size();
-  for (int list = 1; list < 4; ++list) {
-    for (std::size_t i = 0; i < id_count; ++i) params.push_back(params[i]);
-  }
-  const std::string sql =
-      "SELECT 0, customer_id, ordinal, e164, label, region, '', '', '', '' FROM customer_phones "
-      "WHERE customer_id IN " +
-      ids +
-      " UNION ALL SELECT 1, customer_id, ordinal, label, country, province, city, district, "
-      "street, postcode FROM customer_addresses WHERE customer_id IN " +
-      ids +
-      " UNION ALL SELECT 2, customer_id, 0, tag, '', '', '', '', '', '' FROM customer_tags "
-      "WHERE customer_id IN " +
-      ids +
-      " UNION ALL SELECT 3, customer_id, 0, account_number, '', '', '', '', '', '' "
-      "FROM customer_accounts WHERE customer_id IN " +
-      ids + " ORDER BY 1, 2, 3, 4";
-  for (const Row& row : connection_.query(sql, params)) {
-    auto found = by_id.find(row.int64(1));
+  for (Customer& customer : customers) by_id.emplace(store::raw(customer.id), &customer);
+  // Every list in its order: phones by ordinal then number, addresses by ordinal, tags and
+  // accounts by text.
+  std::vector<const Row*> sorted;
+  sorted.reserve(details.size());
+  for (const Row& row : details) sorted.push_back(&row);
+  std::sort(sorted.begin(), sorted.end(), [](const Row* a, const Row* b) {
+    const auto key = [](const Row* r) {
+      return std::make_tuple(r->int64(0), r->int64(1), r->int64(2), r->text(3));
+    };
+    return key(a) < key(b);
+  });
+  for (const Row* row : sorted) {
+    auto found = by_id.find(row->int64(1));
     if (found == by_id.end()) continue;
     Customer& customer = *found->second;
-    switch (row.int64(0)) {
+    switch (row->int64(0)) {
       case 0:
-        customer.phones.push_back({row.text(3), row.text(4), row.text(5)});
+        customer.phones.push_back({row->text(3), row->text(4), row->text(5)});
         break;
       case 1:
-        customer.addresses.push_back({row.text(3), row.text(4), row.text(5), row.text(6),
-                                      row.text(7), row.text(8), row.text(9)});
+        customer.addresses.push_back({row->text(3), row->text(4), row->text(5), row->text(6),
+                                      row->text(7), row->text(8), row->text(9)});
         break;
       case 2:
-        customer.tags.push_back(row.text(3));
+        customer.tags.push_back(row->text(3));
         break;
       default:
-        customer.account_numbers.push_back(row.text(3));
+        customer.account_numbers.push_back(row->text(3));
         break;
     }
   }
+  return customers;
+}
+
+std::vector<Customer> CustomerRepository::load(const CustomerMatch& match) {
+  if (connection_.dialect() == store::Dialect::postgresql) {
+    // One round trip for rows and lists: a statement each plus BEGIN and COMMIT were four,
+    // most of a look-up's latency.
+    auto results = connection_.query_all(customer_queries(match));
+    return read_customers(results[0], results[1]);
+  }
+  // SQLite's statements are calls, not round trips; there the lists by the ids found cost less
+  // than the match again as a subquery (SQLite evaluates it once per list).
+  store::Transaction tx(connection_, store::TransactionMode::read);
+  const auto rows =
+      connection_.query("SELECT " + std::string(customer_columns) + " " + match.from, match.params);
+  std::vector<Row> details;
+  if (!rows.empty()) {
+    std::vector<Value> params;
+    for (const Row& row : rows) params.emplace_back(row.int64(0));
+    // The same numbered parameters in every branch (SQLite's ?N).
+    std::string numbered;
+    for (std::size_t i = 1; i <= params.size(); ++i) {
+      numbered += (i == 1 ? "?" : ", ?") + std::to_string(i);
+    }
+    details = connection_.query(details_sql(numbered), params);
+  }
+  tx.commit();
+  return read_customers(rows, details);
 }
 
 void CustomerRepository::write_details(const Customer& customer) {

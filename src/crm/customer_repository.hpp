@@ -16,6 +16,16 @@
 
 namespace kefu::crm {
 
+// Which customers a look-up finds: "FROM … WHERE …" over `customers c` (joins allowed, an
+// ORDER BY and LIMIT too) with its parameters. The same match gives the customers' rows and,
+// as a subquery, their lists, so both travel in one batch (store::Connection::query_all).
+struct CustomerMatch {
+  std::string from;
+  std::vector<store::Value> params;
+
+  store::Query ids() const { return {"SELECT c.id " + from, params}; }
+};
+
 class CustomerRepository {
  public:
   explicit CustomerRepository(store::Connection& connection) : connection_(connection) {}
@@ -55,9 +65,18 @@ class CustomerRepository {
   std::vector<Contact> contacts(CustomerId customer);             // in the order added
   std::vector<Contact> contacts_by_phone(std::string_view e164);  // by customer, then id
 
+  // The parts of find_by_phone and contacts_by_phone, for callers that batch them with other
+  // reads (the screen pop).
+  static CustomerMatch phone_match(std::string_view e164, int limit, const auth::DataScope& scope);
+  static std::vector<store::Query> customer_queries(const CustomerMatch& match);  // two
+  // From the rows of customer_queries(), in the match's order.
+  static std::vector<Customer> read_customers(const std::vector<store::Row>& customers,
+                                              const std::vector<store::Row>& details);
+  static store::Query contacts_by_phone_query(std::string_view e164);
+  static std::vector<Contact> read_contacts(const std::vector<store::Row>& rows);
+
  private:
-  std::vector<Customer> load_customers(std::vector<store::Row> rows);
-  void load_details(std::vector<Customer>& customers);
+  std::vector<Customer> load(const CustomerMatch& match);
   void write_details(const Customer& customer);
   store::Connection& connection_;
 };

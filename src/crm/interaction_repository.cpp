@@ -43,15 +43,38 @@ std::optional<Interaction> InteractionRepository::find(InteractionId id) {
   return read_interaction(*row);
 }
 
-std::vector<Interaction> InteractionRepository::recent(CustomerId customer, int limit) {
+namespace {
+
+// `sql` with its `{customer}` replaced by `customer_id`'s statement, and its parameters.
+store::Query with_customer(std::string_view sql, const store::Query& customer_id, int limit) {
+  const auto at = sql.find("{customer}");
+  store::Query q{std::string(sql.substr(0, at)) + customer_id.sql +
+                     std::string(sql.substr(at + std::string_view("{customer}").size())),
+                 customer_id.params};
+  q.params.emplace_back(std::int64_t{limit});
+  return q;
+}
+
+}  // namespace
+
+store::Query InteractionRepository::recent_query(const store::Query& customer_id, int limit) {
+  return with_customer(
+      "SELECT id, customer_id, kind, direction, at, call_id, agent_id, summary "
+      "FROM interactions WHERE customer_id = ({customer}) "
+      "ORDER BY at DESC, id DESC LIMIT ?",
+      customer_id, limit);
+}
+
+std::vector<Interaction> InteractionRepository::read_all(const std::vector<Row>& rows) {
   std::vector<Interaction> found;
-  for (const Row& row : connection_.query("SELECT " + std::string(interaction_columns) +
-                                              " FROM interactions WHERE customer_id = ? "
-                                              "ORDER BY at DESC, id DESC LIMIT ?",
-                                          {store::raw(customer), std::int64_t{limit}})) {
-    found.push_back(read_interaction(row));
-  }
+  found.reserve(rows.size());
+  for (const Row& row : rows) found.push_back(read_interaction(row));
   return found;
+}
+
+std::vector<Interaction> InteractionRepository::recent(CustomerId customer, int limit) {
+  const store::Query q = recent_query({"?", {store::raw(customer)}}, limit);
+  return read_all(connection_.query(q.sql, q.params));
 }
 
 std::vector<Interaction> InteractionRepository::for_call(std::string_view call_id) {
@@ -77,16 +100,26 @@ bool NoteRepository::remove(NoteId id) {
   return connection_.execute("DELETE FROM customer_notes WHERE id = ?", {store::raw(id)}) > 0;
 }
 
-std::vector<Note> NoteRepository::recent(CustomerId customer, int limit) {
+store::Query NoteRepository::recent_query(const store::Query& customer_id, int limit) {
+  return with_customer(
+      "SELECT id, customer_id, agent_id, created_at, body FROM customer_notes "
+      "WHERE customer_id = ({customer}) ORDER BY created_at DESC, id DESC LIMIT ?",
+      customer_id, limit);
+}
+
+std::vector<Note> NoteRepository::read_all(const std::vector<Row>& rows) {
   std::vector<Note> found;
-  for (const Row& row :
-       connection_.query("SELECT id, customer_id, agent_id, created_at, body FROM customer_notes "
-                         "WHERE customer_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
-                         {store::raw(customer), std::int64_t{limit}})) {
+  found.reserve(rows.size());
+  for (const Row& row : rows) {
     found.push_back({row.id<NoteId>(0), row.id<CustomerId>(1), row.optional_id<AgentId>(2),
                      row.time(3), row.text(4)});
   }
   return found;
+}
+
+std::vector<Note> NoteRepository::recent(CustomerId customer, int limit) {
+  const store::Query q = recent_query({"?", {store::raw(customer)}}, limit);
+  return read_all(connection_.query(q.sql, q.params));
 }
 
 }  // namespace kefu::crm

@@ -20,6 +20,10 @@ class InteractionRepository {
   std::optional<Interaction> find(InteractionId id);
   // Newest first (by time, then by id for interactions at the same millisecond).
   std::vector<Interaction> recent(CustomerId customer, int limit);
+  // The statement of `recent` for the customer a subquery names (one id, or none), so that it
+  // can go in one batch with the look-up that finds the customer (the screen pop).
+  static store::Query recent_query(const store::Query& customer_id, int limit);
+  static std::vector<Interaction> read_all(const std::vector<store::Row>& rows);
   // Every interaction recorded for one call (a call can concern several customers).
   std::vector<Interaction> for_call(std::string_view call_id);
 
@@ -33,7 +37,9 @@ class NoteRepository {
 
   NoteId add(const Note& note);
   bool remove(NoteId id);
-  std::vector<Note> recent(CustomerId customer, int limit);  // newest first
+  std::vector<Note> recent(CustomerId customer, int limit);                      // newest first
+  static store::Query recent_query(const store::Query& customer_id, int limit);  // as above
+  static std::vector<Note> read_all(const std::vector<store::Row>& rows);
 
  private:
   store::Connection& connection_;

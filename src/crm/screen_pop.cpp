@@ -87,6 +87,30 @@ json create_form(const CallerNumber& number) {
   };
 }
 
+// The first match is the caller; the others are listed.
+void take_matches(ScreenPop& pop, std::vector<Customer> matches) {
+  pop.customer = std::move(matches.front());
+  for (std::size_t i = 1; i < matches.size(); ++i) {
+    const Customer& other = matches[i];
+    pop.other_matches.push_back({other.id, other.name, other.company, other.vip_tier});
+  }
+}
+
+bool called_own_number(const ScreenPop& pop) {
+  return std::any_of(pop.customer->phones.begin(), pop.customer->phones.end(),
+                     [&](const Phone& phone) { return phone.e164 == pop.number.e164; });
+}
+
+// A number that is not the customer's own is one of their contacts'.
+void pick_contact(ScreenPop& pop, std::vector<Contact> contacts) {
+  for (Contact& contact : contacts) {
+    if (contact.customer == pop.customer->id) {
+      pop.contact = std::move(contact);
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 ScreenPop ScreenPopBuilder::build(store::Connection& connection, std::string_view caller) const {
@@ -99,32 +123,47 @@ ScreenPop ScreenPopBuilder::build(store::Connection& connection, std::string_vie
   pop.number.display = numbers_.display(pop.number.e164, home_region_);
   pop.number.region = numbers_.region(pop.number.e164);
 
+  if (connection.dialect() == store::Dialect::postgresql) {
+    read_batched(connection, pop);
+  } else {
+    read_in_turn(connection, pop);
+  }
+  return pop;
+}
+
+void ScreenPopBuilder::read_batched(store::Connection& connection, ScreenPop& pop) const {
+  // Every read in one batch: one snapshot and one round trip where a statement each (plus
+  // BEGIN and COMMIT) were seven. The history is the first match's: the same match, cut to
+  // one, as a subquery.
+  const auto& everything = auth::DataScope::everything();
+  const CustomerMatch match = CustomerRepository::phone_match(pop.number.e164, 20, everything);
+  const store::Query first = CustomerRepository::phone_match(pop.number.e164, 1, everything).ids();
+  std::vector<store::Query> queries = CustomerRepository::customer_queries(match);
+  queries.push_back(CustomerRepository::contacts_by_phone_query(pop.number.e164));
+  queries.push_back(InteractionRepository::recent_query(first, interaction_count));
+  queries.push_back(NoteRepository::recent_query(first, note_count));
+  const auto results = connection.query_all(queries);
+  auto matches = CustomerRepository::read_customers(results[0], results[1]);
+  if (matches.empty()) return;
+  take_matches(pop, std::move(matches));
+  if (!called_own_number(pop)) pick_contact(pop, CustomerRepository::read_contacts(results[2]));
+  pop.last_interactions = InteractionRepository::read_all(results[3]);
+  pop.recent_notes = NoteRepository::read_all(results[4]);
+}
+
+void ScreenPopBuilder::read_in_turn(store::Connection& connection, ScreenPop& pop) const {
+  // SQLite: statements are calls, not round trips; each read can use what the last found.
   store::Transaction tx(connection, store::TransactionMode::read);
   CustomerRepository customers(connection);
   auto matches = customers.find_by_phone(pop.number.e164);
   if (!matches.empty()) {
-    pop.customer = std::move(matches.front());
-    for (std::size_t i = 1; i < matches.size(); ++i) {
-      const Customer& other = matches[i];
-      pop.other_matches.push_back({other.id, other.name, other.company, other.vip_tier});
-    }
-    const bool own_number =
-        std::any_of(pop.customer->phones.begin(), pop.customer->phones.end(),
-                    [&](const Phone& phone) { return phone.e164 == pop.number.e164; });
-    if (!own_number) {
-      for (Contact& contact : customers.contacts_by_phone(pop.number.e164)) {
-        if (contact.customer == pop.customer->id) {
-          pop.contact = std::move(contact);
-          break;
-        }
-      }
-    }
+    take_matches(pop, std::move(matches));
+    if (!called_own_number(pop)) pick_contact(pop, customers.contacts_by_phone(pop.number.e164));
     pop.last_interactions =
         InteractionRepository(connection).recent(pop.customer->id, interaction_count);
     pop.recent_notes = NoteRepository(connection).recent(pop.customer->id, note_count);
   }
   tx.commit();
-  return pop;
 }
 
 std::string ScreenPopBuilder::to_json(const ScreenPop& pop) const {

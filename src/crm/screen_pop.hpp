@@ -44,12 +44,16 @@ class ScreenPopBuilder {
   explicit ScreenPopBuilder(const PhoneNumbers& numbers, std::string home_region = "CN")
       : numbers_(numbers), home_region_(std::move(home_region)) {}
 
-  // Blocking database reads, in one read transaction (a consistent picture).
+  // Blocking database reads, in one read transaction (a consistent picture); on PostgreSQL in
+  // one round trip.
   ScreenPop build(store::Connection& connection, std::string_view caller) const;
   // Never throws on odd text: invalid UTF-8 from a caller ID is replaced, not rejected.
   std::string to_json(const ScreenPop& pop) const;
 
  private:
+  void read_batched(store::Connection& connection, ScreenPop& pop) const;
+  void read_in_turn(store::Connection& connection, ScreenPop& pop) const;
+
   const PhoneNumbers& numbers_;
   std::string home_region_;
 };

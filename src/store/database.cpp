@@ -47,6 +47,15 @@ std::optional<Row> Connection::query_one(std::string_view sql,
   return std::move(rows.front());
 }
 
+std::vector<std::vector<Row>> Connection::query_all(std::span<const Query> queries) {
+  std::vector<std::vector<Row>> results;
+  results.reserve(queries.size());
+  Transaction tx(*this, TransactionMode::read);
+  for (const Query& q : queries) results.push_back(query(q.sql, q.params));
+  tx.commit();
+  return results;
+}
+
 Transaction::Transaction(Connection& connection, TransactionMode mode)
     : connection_(connection), owns_(!connection.in_transaction()) {
   if (owns_) connection_.begin(mode);

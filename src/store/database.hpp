@@ -95,6 +95,12 @@ class Row {
   std::vector<Value> columns_;
 };
 
+// One statement of a batch (Connection::query_all).
+struct Query {
+  std::string sql;
+  std::vector<Value> params;
+};
+
 enum class TransactionMode {
   write,  // takes the write lock at BEGIN (SQLite: BEGIN IMMEDIATE), so busy waits happen up front
   read,   // a consistent snapshot for several SELECTs
@@ -110,6 +116,12 @@ class Connection {
   // Prepared (and cached) statement with bound parameters; returns the rows changed.
   virtual std::int64_t execute(std::string_view sql, std::span<const Value> params) = 0;
   virtual std::vector<Row> query(std::string_view sql, std::span<const Value> params) = 0;
+  // SELECTs run in order as one read: they see one snapshot (a read transaction, or the
+  // caller's transaction when one is open), and on PostgreSQL they travel together in one
+  // network round trip (pipeline mode) instead of one each plus BEGIN and COMMIT. A later
+  // statement can name what an earlier one found only through a subquery, not through its
+  // results. Returns each statement's rows, in order.
+  virtual std::vector<std::vector<Row>> query_all(std::span<const Query> queries);
 
   virtual void begin(TransactionMode mode) = 0;
   virtual void commit() = 0;

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -274,30 +275,89 @@ class PostgresConnection final : public Connection {
 
   std::vector<Row> query(std::string_view sql, std::span<const Value> params) override {
     ResultPtr result = run(sql, params);
-    const int rows = PQntuples(result.get());
-    const int columns = PQnfields(result.get());
-    std::vector<Oid> types;
-    types.reserve(static_cast<std::size_t>(columns));
-    for (int c = 0; c < columns; ++c) types.push_back(PQftype(result.get(), c));
-    std::vector<Row> out;
-    out.reserve(static_cast<std::size_t>(rows));
-    for (int r = 0; r < rows; ++r) {
-      std::vector<Value> values;
-      values.reserve(types.size());
-      for (int c = 0; c < columns; ++c) {
-        values.push_back(column_value(result.get(), r, c, types[static_cast<std::size_t>(c)]));
-      }
-      out.emplace_back(std::move(values));
+    return rows_of(result.get());
+  }
+
+  std::vector<std::vector<Row>> query_all(std::span<const Query> queries) override {
+    ensure_open();
+    // Statements new to this session are prepared first, one round trip each, once.
+    std::vector<Statements::iterator> statements;
+    std::vector<std::unique_ptr<TextParams>> params;  // pointers into them must stay put
+    for (const Query& q : queries) {
+      statements.push_back(prepared(q.sql));
+      params.push_back(std::make_unique<TextParams>(q.params));
     }
-    return out;
+    const bool own_transaction = !in_transaction();
+    PGconn* conn = conn_.get();
+    if (PQenterPipelineMode(conn) != 1) check(nullptr, "pipeline");
+    auto send_plain = [conn](const char* sql) {
+      return PQsendQueryParams(conn, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+    };
+    bool sent = !own_transaction || send_plain(read_transaction);
+    for (std::size_t i = 0; sent && i < queries.size(); ++i) {
+      sent = PQsendQueryPrepared(conn, statements[i]->second.c_str(), params[i]->count(),
+                                 params[i]->values(), nullptr, nullptr, 0) == 1;
+    }
+    if (sent && own_transaction) sent = send_plain("COMMIT");
+    if (sent) sent = PQpipelineSync(conn) == 1;
+    if (!sent) {
+      const std::string message = one_line(PQerrorMessage(conn));
+      PQexitPipelineMode(conn);  // fails with commands queued; the connection is lost anyway
+      throw StoreError(StoreErrorKind::other, "pipeline to PostgreSQL failed: " + message);
+    }
+
+    // One result per command (then a null), the sync last. After a failure the server skips
+    // the rest up to the sync: those commands answer PGRES_PIPELINE_ABORTED.
+    std::vector<std::vector<Row>> results(queries.size());
+    std::optional<StoreError> error;
+    bool lost = false;
+    const std::size_t first = own_transaction ? 1 : 0;
+    const std::size_t commands = queries.size() + (own_transaction ? 2 : 0);
+    for (std::size_t command = 0; command < commands; ++command) {
+      ResultPtr result(PQgetResult(conn));
+      if (result == nullptr) {
+        if (!error) error = error_of(nullptr, "pipeline");
+        lost = true;
+        break;
+      }
+      const bool is_query = command >= first && command - first < queries.size();
+      const auto status = PQresultStatus(result.get());
+      if (status == PGRES_PIPELINE_ABORTED) {
+      } else if (failed(result.get())) {
+        if (!error) {
+          error = error_of(result.get(), is_query ? std::string_view(queries[command - first].sql)
+                                                  : std::string_view("read transaction"));
+          const auto state = sqlstate_of(result.get());
+          if (is_query && (state == "0A000" || state == "26000")) {
+            statements_.erase(statements[command - first]);
+          }
+        }
+      } else if (is_query) {
+        results[command - first] = rows_of(result.get());
+      }
+      while (ResultPtr(PQgetResult(conn)) != nullptr) {
+      }
+    }
+    if (!lost) {
+      ResultPtr sync(PQgetResult(conn));
+      if ((sync == nullptr || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) && !error) {
+        error = error_of(sync.get(), "pipeline sync");
+      }
+    }
+    if (PQexitPipelineMode(conn) != 1 && !error) error = error_of(nullptr, "pipeline end");
+    // A failure inside our own BEGIN leaves that transaction aborted, not ended.
+    if (own_transaction && PQstatus(conn) == CONNECTION_OK &&
+        PQtransactionStatus(conn) != PQTRANS_IDLE) {
+      simple("ROLLBACK");
+    }
+    if (error) throw *error;
+    return results;
   }
 
   void begin(TransactionMode mode) override {
     // Writers need no up-front lock here: PostgreSQL locks rows, and lock_timeout bounds waits.
     // Readers get one snapshot for all their SELECTs, as SQLite's read transaction gives.
-    simple(mode == TransactionMode::write
-               ? "BEGIN"
-               : "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    simple(mode == TransactionMode::write ? "BEGIN" : read_transaction);
     transaction_open_ = true;
   }
 
@@ -325,6 +385,28 @@ class PostgresConnection final : public Connection {
   }
 
  private:
+  static constexpr const char* read_transaction =
+      "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+  static std::vector<Row> rows_of(const PGresult* result) {
+    const int rows = PQntuples(result);
+    const int columns = PQnfields(result);
+    std::vector<Oid> types;
+    types.reserve(static_cast<std::size_t>(columns));
+    for (int c = 0; c < columns; ++c) types.push_back(PQftype(result, c));
+    std::vector<Row> out;
+    out.reserve(static_cast<std::size_t>(rows));
+    for (int r = 0; r < rows; ++r) {
+      std::vector<Value> values;
+      values.reserve(types.size());
+      for (int c = 0; c < columns; ++c) {
+        values.push_back(column_value(result, r, c, types[static_cast<std::size_t>(c)]));
+      }
+      out.emplace_back(std::move(values));
+    }
+    return out;
+  }
+
   // After a lost connection (server restart, idle kill) the next use reconnects, so a storage
   // thread's long-lived connection heals; never inside a transaction, whose earlier statements
   // are gone with the old session.
@@ -390,6 +472,10 @@ class PostgresConnection final : public Connection {
 
   void check(const PGresult* result, std::string_view what) {
     if (!failed(result)) return;
+    throw error_of(result, what);
+  }
+
+  StoreError error_of(const PGresult* result, std::string_view what) const {
     std::string message(what);
     message += ": ";
     const char* primary =
@@ -406,7 +492,7 @@ class PostgresConnection final : public Connection {
     if (constraint != nullptr) message += std::string(" (constraint ") + constraint + ")";
     const auto state = sqlstate_of(result);
     if (!state.empty()) message += " [SQLSTATE " + std::string(state) + "]";
-    throw StoreError(store_error_kind_for_sqlstate(state), message);
+    return StoreError(store_error_kind_for_sqlstate(state), message);
   }
 
   ConnPtr conn_;

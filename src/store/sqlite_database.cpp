@@ -190,6 +190,7 @@ class SqliteConnection final : public Connection {
     execute_script(options.durability == Durability::power_loss ? "PRAGMA synchronous=FULL"
                                                                 : "PRAGMA synchronous=NORMAL");
     execute_script("PRAGMA foreign_keys=ON");
+    execute_script("PRAGMA mmap_size=" + std::to_string(options.mmap_bytes));
   }
 
   sqlite3* db_ = nullptr;

@@ -22,6 +22,10 @@ struct SqliteOptions {
   Durability durability = Durability::power_loss;
   // How long a writer waits for another connection's write lock before failing with `busy`.
   std::chrono::milliseconds busy_timeout{5000};
+  // Reads map the file instead of copying pages through read(2) into each connection's cache:
+  // the OS page cache is then shared by every connection, and a look-up makes no system call.
+  // Address space, not memory; a file larger than this is read the usual way past the limit.
+  std::int64_t mmap_bytes = std::int64_t{1} << 30;
 };
 
 class SqliteDatabase final : public Database {

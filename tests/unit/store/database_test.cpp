@@ -21,6 +21,7 @@ TEST(SqliteDatabase, OpensInWalWithForeignKeysAndChosenSynchronous) {
   EXPECT_EQ(c->query_one("PRAGMA foreign_keys")->int64(0), 1);
   EXPECT_EQ(c->query_one("PRAGMA synchronous")->int64(0), 2);  // FULL
   EXPECT_EQ(c->query_one("PRAGMA busy_timeout")->int64(0), 5000);
+  EXPECT_EQ(c->query_one("PRAGMA mmap_size")->int64(0), std::int64_t{1} << 30);
 
   SqliteDatabase normal(dir.path() / "b.db", {Durability::process_crash, Millis{250}});
   auto n = normal.connect();
@@ -104,6 +105,66 @@ TEST_P(DatabaseTest, StatementsStayCachedAcrossTransactionsAndErrors) {
   EXPECT_EQ(c->execute(insert, {std::int64_t{2}}), 1);
   EXPECT_EQ(c->execute("UPDATE t SET v = v + 10", {}), 2);
   EXPECT_EQ(c->query_one("SELECT COUNT(*) FROM t")->int64(0), 2);
+}
+
+TEST_P(DatabaseTest, QueryAllAnswersEveryStatementInOrder) {
+  auto c = database().connect();
+  c->execute_script("CREATE TABLE t (k BIGINT, v TEXT)");
+  for (std::int64_t k = 1; k <= 3; ++k)
+    c->execute("INSERT INTO t VALUES (?, ?)", {k, "v" + std::to_string(k)});
+  const std::vector<Query> queries{
+      {"SELECT v FROM t WHERE k >= ? ORDER BY k", {std::int64_t{2}}},
+      {"SELECT COUNT(*) FROM t WHERE v = ?", {std::string("nothing")}},
+      // A later statement names what an earlier one finds through a subquery.
+      {"SELECT v FROM t WHERE k = (SELECT MAX(k) FROM t WHERE k < ?)", {std::int64_t{3}}}};
+  auto results = c->query_all(queries);
+  ASSERT_EQ(results.size(), 3u);
+  ASSERT_EQ(results[0].size(), 2u);
+  EXPECT_EQ(results[0][0].text(0), "v2");
+  EXPECT_EQ(results[0][1].text(0), "v3");
+  EXPECT_EQ(results[1].at(0).int64(0), 0);
+  EXPECT_EQ(results[2].at(0).text(0), "v2");
+  EXPECT_FALSE(c->in_transaction());
+
+  // Inside a caller's transaction the batch joins it: it sees the uncommitted row, and the
+  // transaction is still the caller's to end.
+  Transaction tx(*c);
+  c->execute("INSERT INTO t VALUES (?, ?)", {std::int64_t{4}, std::string("v4")});
+  results = c->query_all(queries);
+  EXPECT_EQ(results[0].size(), 3u);
+  EXPECT_TRUE(c->in_transaction());
+  tx.commit();
+  EXPECT_FALSE(c->in_transaction());
+  // The same statements again, now cached.
+  EXPECT_EQ(c->query_all(queries)[0].size(), 3u);
+}
+
+TEST_P(DatabaseTest, QueryAllFailureThrowsAndTheConnectionGoesOn) {
+  auto c = database().connect();
+  c->execute_script("CREATE TABLE t (k BIGINT)");
+  c->execute("INSERT INTO t VALUES (?)", {std::int64_t{1}});
+  const std::vector<Query> bad_table{{"SELECT k FROM t", {}}, {"SELECT k FROM missing", {}}};
+  EXPECT_THROW(c->query_all(bad_table), StoreError);
+  EXPECT_FALSE(c->in_transaction());
+  if (backend() == test::Backend::postgresql) {
+    // Fails while the batch runs (SQLite answers NULL): the statements after it are skipped,
+    // the read transaction is ended and the next batch runs.
+    const std::vector<Query> divide{{"SELECT k FROM t", {}},
+                                    {"SELECT 1 / (k - ?) FROM t", {std::int64_t{1}}},
+                                    {"SELECT k FROM t", {}}};
+    try {
+      c->query_all(divide);
+      ADD_FAILURE() << "division by zero not reported";
+    } catch (const StoreError& e) {
+      EXPECT_NE(std::string(e.what()).find("division by zero"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(c->in_transaction());
+  }
+  const std::vector<Query> good{{"SELECT k FROM t", {}},
+                                {"SELECT k + ? FROM t", {std::int64_t{1}}}};
+  auto results = c->query_all(good);
+  EXPECT_EQ(results.at(1).at(0).int64(0), 2);
+  EXPECT_EQ(c->execute("INSERT INTO t VALUES (?)", {std::int64_t{5}}), 1);  // not read-only now
 }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, DatabaseTest, ::testing::Values(test::Backend::sqlite));
