@@ -9,6 +9,7 @@ import atexit
 import glob
 import grp
 import itertools
+import json
 import math
 import os
 import pwd
@@ -16,6 +17,7 @@ import random
 import shutil
 import signal
 import socket
+import sqlite3
 import struct
 import subprocess
 import tempfile
@@ -228,6 +230,30 @@ def database_for_test():
     return _shared_postgres.create_database()
 
 
+# psycopg2 is Debian's (python3-psycopg2), for Debian's Python, which need not be the one running
+# the tests: it runs there, and the rows come back as JSON (ints, text and NULLs as they are).
+_PG_QUERY = """
+import json, sys, psycopg2
+url, sql, params = json.load(sys.stdin)
+conn = psycopg2.connect(url)
+try:
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        json.dump([list(row) for row in cursor.fetchall()], sys.stdout)
+finally:
+    conn.close()
+"""
+
+
+def postgres_rows(url, sql, params=()):
+    query = json.dumps([url, sql.replace("%", "%%").replace("?", "%s"), list(params)])
+    out = subprocess.run(["/usr/bin/python3", "-c", _PG_QUERY], input=query, capture_output=True,
+                         text=True, timeout=30)
+    if out.returncode != 0:
+        raise RuntimeError(f"query on PostgreSQL failed: {sql}\n{out.stderr[-2000:]}")
+    return [tuple(row) for row in json.loads(out.stdout)]
+
+
 class Kefu:
     """One kefu server process for a test class. `db`: a `--db` URL (see database_for_test);
     None keeps SQLite in the data directory."""
@@ -240,6 +266,17 @@ class Kefu:
         self.extra_args = list(extra_args)
         self.db = db
         self.proc = None
+
+    def rows(self, sql, *params):
+        """The rows of a SELECT (with `?` parameters) on this server's database: the SQLite file
+        in its data directory, or its PostgreSQL database."""
+        if self.db:
+            return postgres_rows(self.db, sql, params)
+        db = sqlite3.connect(os.path.join(self.data_dir, "kefu.db"), timeout=5)
+        try:
+            return db.execute(sql, params).fetchall()
+        finally:
+            db.close()
 
     def start(self, timeout=60):
         args = [KEFU, "serve", "--demo", "--data-dir", self.data_dir,

@@ -6,7 +6,6 @@ import json
 import math
 import os
 import socket
-import sqlite3
 import struct
 import subprocess
 import tempfile
@@ -161,11 +160,7 @@ class AcdTest(KefuTestCase):
         return False
 
     def rows(self, sql, *params):
-        db = sqlite3.connect(os.path.join(self.kefu.data_dir, "kefu.db"), timeout=5)
-        try:
-            return db.execute(sql, params).fetchall()
-        finally:
-            db.close()
+        return self.kefu.rows(sql, *params)
 
     def wait_rows(self, sql, params, count, timeout=10):
         deadline = time.time() + timeout

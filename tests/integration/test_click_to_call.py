@@ -8,7 +8,6 @@ import datetime
 import json
 import os
 import socket
-import sqlite3
 import struct
 import tempfile
 import time
@@ -107,11 +106,7 @@ class ClickToCallTest(KefuTestCase):
         return False
 
     def rows(self, sql, *params):
-        db = sqlite3.connect(os.path.join(self.kefu.data_dir, "kefu.db"), timeout=5)
-        try:
-            return db.execute(sql, params).fetchall()
-        finally:
-            db.close()
+        return self.kefu.rows(sql, *params)
 
     def finished(self, call_id, timeout=10):
         deadline = time.time() + timeout
