@@ -102,7 +102,7 @@ def build(build_dir):
 class PostgresCluster:
     """initdb + pg_ctl in a temporary directory, loopback only, fsync off; removed by stop()."""
 
-    def __init__(self, work):
+    def __init__(self, work, settings=()):
         bindirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda d: int(d.split("/")[-2]))
         bindir = next((d for d in reversed(bindirs) if os.path.exists(os.path.join(d, "initdb"))), None)
         if bindir is None:
@@ -124,7 +124,8 @@ class PostgresCluster:
                    "--locale=C", "-N"])
         self.port = free_port()
         self._run([os.path.join(bindir, "pg_ctl"), "-D", self.data, "-l", self.log, "-w", "-t", "60", "-o",
-                   f"-k {self.dir} -h 127.0.0.1 -p {self.port} -F", "start"])
+                   f"-k {self.dir} -h 127.0.0.1 -p {self.port} -F" + "".join(f" -c {s}" for s in settings),
+                   "start"])
         self.started = True
         self.url = f"postgresql://kefu@127.0.0.1:{self.port}/postgres"
 
@@ -270,6 +271,8 @@ def main():
     parser.add_argument("--paced-rate", default="1000",
                         help="also run the connections at these many requests/s in total (comma-separated; "
                              "random think times); 0: saturated runs only")
+    parser.add_argument("--pg-setting", action="append", default=[],
+                        help="a PostgreSQL server setting (name=value, repeatable), e.g. shared_buffers=1GB")
     parser.add_argument("--target-ms", type=float, default=20.0, help="the p99 requirement")
     parser.add_argument("--keep", action="store_true", help="keep the databases and logs (prints where)")
     args = parser.parse_args()
@@ -288,6 +291,8 @@ def main():
     notes = [f"wrk ({args.threads} threads, {args.connections} connections, {args.duration} s a run), kefu and "
              f"PostgreSQL share this machine's {os.cpu_count()} cores; other work may run too (loadavg: 1/5/15-min "
              "load before each run)", f"{args.customers} customers"]
+    if args.pg_setting:
+        notes.append("PostgreSQL settings: " + ", ".join(args.pg_setting))
     results, rows = [], []
     cluster = None
     try:
@@ -298,7 +303,7 @@ def main():
             if backend == "sqlite":
                 db = os.path.join(work, "crm.db")
             elif backend == "postgresql":
-                cluster = PostgresCluster(work)
+                cluster = PostgresCluster(work, args.pg_setting)
                 db = cluster.url
                 notes.append(f"{cluster.version()}: throwaway cluster, fsync=off, default memory settings")
             else:
