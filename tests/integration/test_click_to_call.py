@@ -20,6 +20,7 @@ from kefu_harness import KefuTestCase, free_port
 from acd_peers import AgentPhone, Caller, SippProcess, _answer_scenario, _reject_scenario, unregister_phone
 from test_acd import goertzel_power, write_tone
 from test_events import WebSocket
+import test_refer
 
 GATEWAY_PORT = free_port(both=True)
 NUMBER = "139 1234 5678"  # typed as a person would; the gateway gets national digits
@@ -312,6 +313,34 @@ class ClickToCallTest(KefuTestCase):
     def queue_call_on(self, session, agent, caller):
         self.assertTrue(self.wait_state(session, agent, "on_call", 8))
         return self.rows("SELECT call_id FROM call_records WHERE caller_number = ?", caller)[0][0]
+
+    # The same from the agent's own phone: REFER with a number outside as its target (ADR 0013).
+    def test_refer_from_the_agents_phone_to_a_number(self):
+        session = self.login("1003", "demo1003")
+        gateway = SippProcess([], _answer_scenario(300, 2000, None), sip_port=GATEWAY_PORT)
+        phone = test_refer.ScenarioPhone(
+            self.kefu, "1003",
+            test_refer.referring_agent_scenario("1003", "<sip:13912345678@127.0.0.1>",
+                                                test_refer.TRANSFER_THEN_BYE))
+        try:
+            self.assertTrue(self.wait_state(session, "1003", "ready"))
+            caller = Caller(self.kefu, "4400", 0, caller="13900000310", wait_for_bye=True)
+            call_id = self.queue_call_on(session, "1003", "13900000310")
+            self.assert_sipp_ok(phone)    # 202, NOTIFY 100 and 200, its own BYE answered
+            self.assert_sipp_ok(gateway)  # answered, talked 2 s, hung up
+            self.assert_sipp_ok(caller)   # then kefu's BYE reached the caller
+            _, request_line = self.first(gateway.message_times(), "received", "INVITE")
+            self.assertTrue(request_line.startswith("INVITE sip:13912345678@"), request_line)
+            events = self.queue_events(call_id, 6)
+            self.assertEqual([e[0] for e in events], ["enqueue", "offer", "connect", "transfer", "connect", "complete"])
+            self.assertIn("to_number=13912345678", events[3][1])
+            self.assertEqual(events[5][1], "ended_by=number")
+            self.assertEqual([r[0] for r in self.legs(call_id, 2)], ["agent", "outbound"])
+            self.assertEqual(self.finished(call_id)[8], "answered")
+        finally:
+            gateway.kill()
+            phone.kill()
+            unregister_phone(self.kefu, "1003", "demo1003", phone.port)
 
     # Blind transfer to a number goes out through the same gateway: the agent leaves, the caller
     # is bridged to the number, and the number's hang-up ends the caller's call.
