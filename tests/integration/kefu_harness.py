@@ -141,10 +141,17 @@ class PostgresCluster:
     def _data(self):
         return os.path.join(self.dir, "data")
 
-    def start(self):
-        self._reap_abandoned()
-        self.dir = tempfile.mkdtemp(prefix=f"{PG_PREFIX}{os.getpid()}-")
-        atexit.register(self.stop)  # also after a failed start or an interrupted run
+    def start(self, directory=None):
+        """Starts the cluster in a new temporary directory, stopped at this process's exit; or,
+        given `directory`, there, left running for `stop()` of a later process (the ctest
+        fixture: tests/postgres_fixture.py)."""
+        if directory is None:
+            self._reap_abandoned()
+            self.dir = tempfile.mkdtemp(prefix=f"{PG_PREFIX}{os.getpid()}-")
+            atexit.register(self.stop)  # also after a failed start or an interrupted run
+        else:
+            self.dir = directory
+            os.makedirs(directory)
         if self.as_postgres:
             os.chown(self.dir, pwd.getpwnam("postgres").pw_uid, grp.getgrnam("postgres").gr_gid)
         # -N: no fsync; the cluster is thrown away.

@@ -199,6 +199,19 @@ void reap_abandoned_clusters(const fs::path& bindir, const ServerUser& user) {
   }
 }
 
+// The URL the ctest fixture's server wrote (tests/postgres_fixture.py). Missing means the
+// fixture failed to start one: an error, never a fall-back that would hide it.
+std::string url_in(const fs::path& file) {
+  std::ifstream in(file);
+  std::string url;
+  if (!std::getline(in, url) || url.empty()) {
+    throw std::runtime_error("KEFU_TEST_PG_URL_FILE " + file.string() +
+                             " holds no URL: did the postgres fixture (postgres_fixture.py "
+                             "start) fail?");
+  }
+  return url;
+}
+
 class ServerAtUrl final : public PostgresCluster {
  public:
   explicit ServerAtUrl(std::string url) {
@@ -321,6 +334,8 @@ PostgresCluster& shared_postgres_cluster() {
   try {
     if (const char* url = std::getenv("KEFU_TEST_PG_URL"); url != nullptr && *url) {
       cluster = std::make_unique<ServerAtUrl>(url);
+    } else if (const char* file = std::getenv("KEFU_TEST_PG_URL_FILE"); file != nullptr && *file) {
+      cluster = std::make_unique<ServerAtUrl>(url_in(file));
     } else {
       cluster = std::make_unique<ThrowawayCluster>();
     }

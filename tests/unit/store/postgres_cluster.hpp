@@ -1,12 +1,12 @@
 #pragma once
 // The PostgreSQL server the store tests run against.
 //
-// Chosen: the test binary starts it (not a ctest fixture), so `test_store` run by hand, under a
-// debugger or by ctest behaves the same. It is started on first use by a PostgreSQL test — the
-// SQLite tests never pay for it — and shared by every test of the process; each test gets a
-// fresh schema in it (ScratchDatabase: a schema costs a millisecond, a database 150). Under
-// ctest, which runs each test in its own process, that is one cluster per PostgreSQL test
-// (about a second each).
+// Run by hand or under a debugger, the test binary starts its own on first use by a PostgreSQL
+// test — the SQLite tests never pay for it — shared by every test of the process; each test
+// gets a fresh schema in it (ScratchDatabase: a schema costs a millisecond, a database 150).
+// Under ctest, which runs each test in its own process, the tests share the one server of the
+// `postgres` fixture instead (KEFU_TEST_PG_URL_FILE below): a cluster per test process cost
+// about five seconds each, most of the unit tests' time.
 //
 // The cluster: `initdb` into a temporary directory (superuser `kefu`, trust authentication,
 // UTF8, C locale), `pg_ctl start` on a free loopback port with fsync off, `pg_ctl stop -m
@@ -20,6 +20,10 @@
 //                        postgresql://kefu@127.0.0.1:5432/kefu_test (the user needs CREATE on
 //                        the database: each test creates and drops a schema named
 //                        kefu_test_<pid>_<n> in it).
+//   KEFU_TEST_PG_URL_FILE  a file whose first line is that URL: ctest sets it to the server
+//                        its `postgres` fixture starts once for the whole run
+//                        (tests/postgres_fixture.py), so a PostgreSQL test process under ctest
+//                        does not start its own.
 //   KEFU_TEST_PG_BINDIR  where initdb and pg_ctl are (default: the newest
 //                        /usr/lib/postgresql/<version>/bin, else PATH).
 // Missing binaries make every PostgreSQL test fail with a message saying so: never a skip, so
