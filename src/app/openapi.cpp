@@ -1078,6 +1078,179 @@ constexpr std::string_view kDocument = R"json({
     ]
    }
   },
+  "/api/v1/calls": {
+   "get": {
+    "summary": "Call history, newest first, limited to the caller's data scope for calls (an agent: the calls they took; a supervisor or team leader: their department's agents'; all: every call, also those no agent took). {items: [CallSummary], next_before}: pass next_before as ?before= for the next page; null on the last page",
+    "x-access": "calls.control",
+    "parameters": [
+     {
+      "name": "from",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer"
+      },
+      "description": "arrival at or after (epoch ms)"
+     },
+     {
+      "name": "to",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer"
+      },
+      "description": "arrival before (epoch ms)"
+     },
+     {
+      "name": "agent",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "agent number"
+     },
+     {
+      "name": "queue",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "queue name"
+     },
+     {
+      "name": "number",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "caller or dialed number as stored"
+     },
+     {
+      "name": "disposition",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "answered, abandoned, overflowed, transferred, unanswered, failed, interrupted"
+     },
+     {
+      "name": "direction",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "inbound, outbound, internal"
+     },
+     {
+      "name": "before",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "the cursor of the previous page (next_before)"
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer"
+      },
+      "description": "1 to 200, default 50"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ]
+   }
+  },
+  "/api/v1/calls/{id}": {
+   "get": {
+    "summary": "One call: its record, its legs and, with recordings.read, its recordings (id, state, started_at, duration_ms); 404 when missing or outside the caller's data scope",
+    "x-access": "calls.control",
+    "responses": {
+     "200": {
+      "description": "OK"
+     },
+     "404": {
+      "description": "no such call, or not in the caller's data scope",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "invalid input",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "not signed in"
+     },
+     "403": {
+      "description": "not allowed, or CSRF token missing"
+     }
+    },
+    "security": [
+     {
+      "session": []
+     },
+     {
+      "apiKey": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ]
+   }
+  },
   "/api/v1/calls/{id}/transfer": {
    "post": {
     "summary": "Blind transfer of a queued or connected call to {queue} or {agent}, or of a connected call to {number} (an extension or an outside number through the gateway; not answered, the caller returns to the queue). Agents transfer only their own calls; others need agents.control",

@@ -21,6 +21,7 @@
 #include "app/acd_config.hpp"
 #include "app/call_records.hpp"
 #include "app/contact_center.hpp"
+#include "app/call_routes.hpp"
 #include "app/crm_routes.hpp"
 #include "app/logging.hpp"
 #include "app/metrics.hpp"
@@ -271,6 +272,7 @@ int run_server(const ServeOptions& options) {
   auto auth_routes =
       api::add_auth_routes(http, auth_service, auth_storage, logging.module("auth"), auth_options);
   add_crm_routes(http, storage, phone_numbers, logging.module("crm"));
+  add_call_history_routes(http, storage, logging.module("calls"));
   http.route("GET", "/api/v1/openapi.json", [&http](const api::HttpRequest&) {
     api::HttpResponse response;
     response.body = openapi_document(http.route_table());

@@ -3,12 +3,30 @@
 namespace kefu::store {
 namespace {
 
-constexpr std::string_view record_columns =
-    "SELECT call_id, direction, caller_number, dialed_number, queue_id, agent_id, arrival_at, "
-    "queued_at, offered_at, answered_at, ended_at, wait_ms, talk_ms, hold_ms, disposition "
-    "FROM call_records ";
+Value disposition_value(const std::optional<Disposition>& d) {
+  if (!d) return nullptr;
+  return std::string(to_string(*d));
+}
 
-CallRecord record_from(const Row& row) {
+constexpr std::string_view leg_columns =
+    "SELECT id, call_id, role, number, agent_id, started_at, answered_at, ended_at, end_reason "
+    "FROM call_legs ";
+
+}  // namespace
+
+std::string call_record_columns(std::string_view table) {
+  std::string out;
+  for (std::string_view column :
+       {"call_id", "direction", "caller_number", "dialed_number", "queue_id", "agent_id",
+        "arrival_at", "queued_at", "offered_at", "answered_at", "ended_at", "wait_ms", "talk_ms",
+        "hold_ms", "disposition"}) {
+    if (!out.empty()) out += ", ";
+    out += std::string(table) + "." + std::string(column);
+  }
+  return out;
+}
+
+CallRecord call_record_from(const Row& row) {
   CallRecord r;
   r.call_id = row.text(0);
   r.direction = row.enumeration<CallDirection>(1);
@@ -28,14 +46,11 @@ CallRecord record_from(const Row& row) {
   return r;
 }
 
-Value disposition_value(const std::optional<Disposition>& d) {
-  if (!d) return nullptr;
-  return std::string(to_string(*d));
-}
+namespace {
 
-constexpr std::string_view leg_columns =
-    "SELECT id, call_id, role, number, agent_id, started_at, answered_at, ended_at, end_reason "
-    "FROM call_legs ";
+std::string select_records() {
+  return "SELECT " + call_record_columns("call_records") + " FROM call_records ";
+}
 
 }  // namespace
 
@@ -72,16 +87,16 @@ bool CallRecordRepository::finish(const std::string& call_id, const CallEnd& end
 }
 
 std::optional<CallRecord> CallRecordRepository::find(const std::string& call_id) {
-  auto row = connection_.query_one(std::string(record_columns) + "WHERE call_id = ?", {call_id});
+  auto row = connection_.query_one(select_records() + "WHERE call_id = ?", {call_id});
   if (!row) return std::nullopt;
-  return record_from(*row);
+  return call_record_from(*row);
 }
 
 std::vector<CallRecord> CallRecordRepository::open_calls() {
   std::vector<CallRecord> records;
-  for (const Row& row : connection_.query(std::string(record_columns) +
-                                          "WHERE ended_at IS NULL ORDER BY arrival_at")) {
-    records.push_back(record_from(row));
+  for (const Row& row :
+       connection_.query(select_records() + "WHERE ended_at IS NULL ORDER BY arrival_at")) {
+    records.push_back(call_record_from(row));
   }
   return records;
 }

@@ -2,6 +2,7 @@
 // Call records (one row per call), their legs, and crash recovery for calls left open.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/database.hpp"
@@ -45,6 +46,12 @@ struct CallEnd {
   Millis talk{0};
   Millis hold{0};
 };
+
+// For reads built elsewhere (the calls API joins agents, queues and users for the caller's data
+// scope): the columns call_record_from() reads, in its order, each prefixed by `table`.
+std::string call_record_columns(std::string_view table);
+// A record from a row whose first columns are call_record_columns().
+CallRecord call_record_from(const Row& row);
 
 class CallRecordRepository {
  public:

@@ -39,6 +39,7 @@ QUEUES = {
     "skilled": ("4313", 'required_skills = { billing = 7 }'),
     "menu": ("4314", ""),
     "hold": ("4315", ""),
+    "history": ("4316", 'recording = "all"'),
 }
 
 AGENTS = {
@@ -61,6 +62,8 @@ AGENTS = {
     "2016": (["menu"], ""),
     "2017": (["presence"], ""),
     "2018": (["hold"], ""),
+    "2019": (["history"], ""),
+    "2020": (["history"], ""),
 }
 
 VIP_NUMBER = "13900000099"
@@ -435,6 +438,81 @@ class AcdTest(KefuTestCase):
         self.assertAlmostEqual(call[7], sipp_wait_ms, delta=100, msg=f"wait {call[7]} vs SIPp {sipp_wait_ms}")
         self.assertAlmostEqual(call[4] - call[3], (invite - caller_200).total_seconds() * 1000, delta=100)
         unregister_phone(self.kefu, "2015", "demo2015", agent.port)
+
+    def test_call_history_api_pages_filters_and_keeps_to_the_readers_scope(self):
+        # Two calls of the history queue: the first answered by 2019, the second by 2020.
+        for number, agent in (("13900000121", "2019"), ("13900000122", "2020")):
+            phone = AgentPhone(self.kefu, agent, ring_ms=100)
+            caller = Caller(self.kefu, "4316", 1200, caller=number)
+            self.assert_sipp_ok(caller)
+            self.assert_sipp_ok(phone)
+            unregister_phone(self.kefu, agent, f"demo{agent}", phone.port)
+        calls = self.finished_calls("history", 2)
+        self.assertEqual(len(calls), 2, calls)
+        first, second = calls
+        self.assertEqual(self.agent_number(first[11]), "2019")
+        self.wait_rows("SELECT id FROM recordings WHERE call_id = ? AND state = 'complete'", (first[0],), 1)
+
+        status, page = self.api("GET", "/api/v1/calls?queue=history")
+        self.assertEqual(status, 200, page)
+        self.assertEqual([c["id"] for c in page["items"]], [second[0], first[0]], "newest first")
+        self.assertIsNone(page["next_before"], "a short page is the last")
+        item = page["items"][1]
+        self.assertEqual((item["caller_number"], item["agent_number"], item["agent_name"], item["queue"]),
+                         (first[1], "2019", "Agent 2019", "history"))
+        self.assertEqual((item["disposition"], item["talk_ms"], item["wait_ms"], item["answered_at"]),
+                         (first[10], first[8], first[7], first[5]))
+
+        # Pages of one: the cursor leads from the newer call to the older, then to nothing.
+        status, one = self.api("GET", "/api/v1/calls?queue=history&limit=1")
+        self.assertEqual([c["id"] for c in one["items"]], [second[0]])
+        status, two = self.api("GET", f"/api/v1/calls?queue=history&limit=1&before={one['next_before']}")
+        self.assertEqual((status, [c["id"] for c in two["items"]]), (200, [first[0]]), two)
+        status, three = self.api("GET", f"/api/v1/calls?queue=history&limit=1&before={two['next_before']}")
+        self.assertEqual((status, three["items"]), (200, []))
+        # Filters.
+        self.assertEqual([c["id"] for c in self.api("GET", "/api/v1/calls?number=13900000122")[1]["items"]],
+                         [second[0]])
+        self.assertEqual([c["id"] for c in self.api("GET", "/api/v1/calls?agent=2019&queue=history")[1]["items"]],
+                         [first[0]])
+        self.assertEqual(self.api("GET", f"/api/v1/calls?queue=history&to={first[2]}")[1]["items"], [])
+        self.assertEqual([c["id"] for c in self.api(
+            "GET", f"/api/v1/calls?queue=history&from={second[2]}&disposition=answered")[1]["items"]], [second[0]])
+        # One call, with its legs and (for the administrator) its recording.
+        status, detail = self.api("GET", f"/api/v1/calls/{first[0]}")
+        self.assertEqual(status, 200, detail)
+        # The caller is the record itself; the legs are the calls kefu placed: here, to the agent.
+        self.assertEqual([leg["role"] for leg in detail["legs"]], ["agent"], detail)
+        self.assertIsNotNone(detail["legs"][0]["answered_at"])
+        self.assertEqual([r["state"] for r in detail["recordings"]], ["complete"])
+        self.assertEqual(self.api("GET", "/api/v1/calls/no-such-call")[0], 404)
+        # Bad input names its field.
+        for query, field in (("limit=0", "limit"), ("disposition=lost", "disposition"),
+                             ("before=yesterday", "before"), ("from=abc", "from"),
+                             (f"from={second[2]}&to={first[2]}", "to"), ("colour=red", None)):
+            status, body = self.api("GET", f"/api/v1/calls?{query}")
+            self.assertEqual(status, 400, (query, body))
+            if field:
+                self.assertEqual(body["error"]["field"], field, query)
+
+        # Agents see the calls they took and nothing else; no recordings without recordings.read.
+        for agent in ("2019", "2020"):
+            status, body = self.api("POST", "/api/v1/users", {
+                "login": f"history{agent}", "display_name": f"Agent {agent}", "password": f"history-{agent}-pw",
+                "role": "agent", "agent_number": agent})
+            self.assertEqual(status, 201, body)
+        own = self.login("history2019", "history-2019-pw")
+        status, page, _ = self.raw("GET", "/api/v1/calls?queue=history", headers=own)
+        self.assertEqual((status, [c["id"] for c in page["items"]]), (200, [first[0]]), page)
+        status, detail, _ = self.raw("GET", f"/api/v1/calls/{first[0]}", headers=own)
+        self.assertEqual(status, 200, detail)
+        self.assertNotIn("recordings", detail)
+        status, body, _ = self.raw("GET", f"/api/v1/calls/{second[0]}", headers=own)
+        self.assertEqual((status, body["error"]["code"]), (404, "not_found"), "another agent's call reads as missing")
+        other = self.login("history2020", "history-2020-pw")
+        status, page, _ = self.raw("GET", "/api/v1/calls", headers=other)
+        self.assertEqual([c["id"] for c in page["items"]], [second[0]])
+        self.assertEqual(self.raw("GET", "/api/v1/calls", headers={})[0], 401)
 
     def test_demo_menu_zero_reaches_an_agent(self):
         agent = AgentPhone(self.kefu, "2016", ring_ms=100, talk_ms=1500)
