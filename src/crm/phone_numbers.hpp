@@ -22,7 +22,14 @@ enum class PhoneFormat {
 
 class PhoneNumbers {
  public:
-  PhoneNumbers();
+  struct Options {
+    // Read plain spellings ("139 1234 5678", "020-8333 1234", "+86…", stored E.164) without
+    // libphonenumber's regular-expression parser; the library still checks validity. Off: every
+    // number through the parser (the tests compare the two).
+    bool shortcuts = true;
+  };
+  PhoneNumbers() : PhoneNumbers(Options{}) {}
+  explicit PhoneNumbers(Options options);
   ~PhoneNumbers();
   PhoneNumbers(const PhoneNumbers&) = delete;
   PhoneNumbers& operator=(const PhoneNumbers&) = delete;

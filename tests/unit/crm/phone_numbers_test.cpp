@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -131,6 +132,72 @@ TEST(PhoneNumbers, SafeFromSeveralThreads) {
 TEST(PhoneNumbers, SeveralInstancesAgree) {
   const PhoneNumbers other;
   EXPECT_EQ(*other.normalize("02083331234"), *numbers().normalize("+86 20 83331234"));
+}
+
+// The shortcuts (plain spellings of Chinese numbers read without the library's parser) must give
+// exactly what the parser gives: the same E.164, the same error, the same display and region.
+TEST(PhoneNumbers, ShortcutsAgreeWithTheLibrary) {
+  const PhoneNumbers library_only(PhoneNumbers::Options{.shortcuts = false});
+  std::mt19937 random(20261123);
+  auto digits = [&random](int count) {
+    std::string out;
+    for (int i = 0; i < count; ++i) out.push_back(static_cast<char>('0' + random() % 10));
+    return out;
+  };
+  std::vector<std::string> inputs;
+  // Every 1xx mobile prefix, in the spellings people type; 11x, 12x and 179 included.
+  for (int prefix = 100; prefix <= 199; ++prefix) {
+    for (int i = 0; i < 3; ++i) {
+      const std::string number = std::to_string(prefix) + digits(8);
+      inputs.push_back(number);
+      inputs.push_back(number.substr(0, 3) + " " + number.substr(3, 4) + " " + number.substr(7));
+      inputs.push_back("+86 " + number);
+      inputs.push_back("+86-" + number.substr(0, 3) + "-" + number.substr(3));
+      inputs.push_back(number.substr(0, 10));  // a digit short
+    }
+  }
+  // Fixed lines behind every two- and three-digit area code, 7 and 8 local digits.
+  std::vector<std::string> area_codes;
+  for (int code = 10; code <= 29; ++code) area_codes.push_back(std::to_string(code));
+  for (int code = 300; code <= 999; code += 1) area_codes.push_back(std::to_string(code));
+  for (const std::string& area : area_codes) {
+    for (int local_digits : {7, 8}) {
+      const std::string local = digits(local_digits);
+      inputs.push_back("0" + area + "-" + local);
+      inputs.push_back("(0" + area + ") " + local.substr(0, 4) + " " + local.substr(4));
+      inputs.push_back("+86 " + area + " " + local);
+      inputs.push_back("0" + area + local + "9");  // a digit too many
+    }
+  }
+  // What the shortcuts must hand on to the parser.
+  for (const char* odd : {"0", "00", "000", "0086 20 8333 1234", "+86 020 8333 1234",
+                          "+860 20 8333 1234", "1795113912345678", "17951 139 1234 5678",
+                          "+86 17951 13912345678", "11111111111", "12345678901", "+86", "+",
+                          "+86 1", "020", "0-", "()", "020 8333 1234 ext 5", "+1 650 253 0000",
+                          "+44 20 7946 0000", "+852 2123 4567", "8613912345678", "2083331234"}) {
+    inputs.emplace_back(odd);
+  }
+
+  int compared = 0;
+  for (const std::string& input : inputs) {
+    const auto quick = numbers().normalize(input);
+    const auto full = library_only.normalize(input);
+    ASSERT_EQ(quick.has_value(), full.has_value()) << input;
+    if (!full) {
+      EXPECT_EQ(quick.error(), full.error()) << input;
+      continue;
+    }
+    ASSERT_EQ(*quick, *full) << input;
+    EXPECT_EQ(numbers().region(*quick), library_only.region(*full)) << input;
+    EXPECT_EQ(numbers().display(*quick), library_only.display(*full)) << input;
+    EXPECT_EQ(numbers().format(*quick, PhoneFormat::international),
+              library_only.format(*full, PhoneFormat::international))
+        << input;
+    ++compared;
+  }
+  // Many are not valid (unallocated area codes, digits missing or extra); enough are that the
+  // comparison covered the shortcuts' output, not only their hand-offs.
+  EXPECT_GT(compared, 1500);
 }
 
 }  // namespace
