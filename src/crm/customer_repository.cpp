@@ -28,22 +28,29 @@ std::string visible(const auth::DataScope& scope, std::vector<Value>& params) {
          scope.sql_condition("c.owner_user_id", "c.department_id", params) + ")";
 }
 
-Customer read_customer(const Row& row) {
+// Where a customer's fields are in a row: customer_columns in order, or customer_query()'s
+// own-row layout.
+struct CustomerLayout {
+  std::size_t id, name, company, gender, birthday, vip_tier, created, updated, department, owner;
+};
+constexpr CustomerLayout customer_columns_layout{0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+
+Customer read_customer(const Row& row, const CustomerLayout& at = customer_columns_layout) {
   Customer customer;
-  customer.id = row.id<CustomerId>(0);
-  customer.name = row.text(1);
-  customer.company = row.text(2);
-  customer.gender = row.enumeration<Gender>(3);
-  if (!row.is_null(4)) {
-    customer.birthday = parse_iso_date(row.text(4));
+  customer.id = row.id<CustomerId>(at.id);
+  customer.name = row.text(at.name);
+  customer.company = row.text(at.company);
+  customer.gender = row.enumeration<Gender>(at.gender);
+  if (!row.is_null(at.birthday)) {
+    customer.birthday = parse_iso_date(row.text(at.birthday));
     if (!customer.birthday)
-      throw StoreError(StoreErrorKind::bad_data, "bad birthday: " + row.text(4));
+      throw StoreError(StoreErrorKind::bad_data, "bad birthday: " + row.text(at.birthday));
   }
-  customer.vip_tier = static_cast<int>(row.int64(5));
-  customer.created = row.time(6);
-  customer.updated = row.time(7);
-  customer.department = row.optional_id<auth::DepartmentId>(8);
-  customer.owner = row.optional_id<auth::UserId>(9);
+  customer.vip_tier = static_cast<int>(row.int64(at.vip_tier));
+  customer.created = row.time(at.created);
+  customer.updated = row.time(at.updated);
+  customer.department = row.optional_id<auth::DepartmentId>(at.department);
+  customer.owner = row.optional_id<auth::UserId>(at.owner);
   return customer;
 }
 
@@ -229,53 +236,39 @@ namespace {
 
 // The four lists of the customers `ids` names (a parameter list or a subquery) in one
 // statement: columns are which list, the customer, the list's order, then up to seven text
-// fields. Unsorted: a sort here costs SQLite a temporary b-tree per branch; read_customers sorts.
-std::string details_sql(std::string_view ids) {
+// fields, then `extra_columns` (customer_query pads with them). Unsorted: a sort here costs
+// SQLite a temporary b-tree per branch; attach_details sorts.
+std::string details_sql(std::string_view ids, std::string_view extra_columns = "") {
   const std::string in = "customer_id IN (" + std::string(ids) + ")";
-  return "SELECT 0, customer_id, ordinal, e164, label, region, '', '', '', '' "
-         "FROM customer_phones WHERE " +
-         in +
+  const std::string extra(extra_columns);
+  return "SELECT 0, customer_id, ordinal, e164, label, region, '', '', '', ''" + extra +
+         " FROM customer_phones WHERE " + in +
          " UNION ALL SELECT 1, customer_id, ordinal, label, country, province, city, district, "
-         "street, postcode FROM customer_addresses WHERE " +
-         in +
-         " UNION ALL SELECT 2, customer_id, 0, tag, '', '', '', '', '', '' FROM customer_tags "
-         "WHERE " +
-         in +
-         " UNION ALL SELECT 3, customer_id, 0, account_number, '', '', '', '', '', '' "
-         "FROM customer_accounts WHERE " +
-         in;
+         "street, postcode" +
+         extra + " FROM customer_addresses WHERE " + in +
+         " UNION ALL SELECT 2, customer_id, 0, tag, '', '', '', '', '', ''" + extra +
+         " FROM customer_tags WHERE " + in +
+         " UNION ALL SELECT 3, customer_id, 0, account_number, '', '', '', '', '', ''" + extra +
+         " FROM customer_accounts WHERE " + in;
 }
 
 }  // namespace
 
-std::vector<store::Query> CustomerRepository::customer_queries(const CustomerMatch& match) {
-  std::vector<store::Query> queries;
-  queries.push_back({"SELECT " + std::string(customer_columns) + " " + match.from, match.params});
-  queries.push_back(
-      {"WITH found(id) AS (SELECT c.id " + match.from + ") " + details_sql("SELECT id FROM found"),
-       match.params});
-  return queries;
-}
+namespace {
 
-std::vector<Customer> CustomerRepository::read_customers(const std::vector<Row>& rows,
-                                                         const std::vector<Row>& details) {
-  std::vector<Customer> customers;
-  customers.reserve(rows.size());
-  for (const Row& row : rows) customers.push_back(read_customer(row));
+// Adds each list row (details_sql's columns: list, customer, order, seven texts) to its
+// customer, every list in its order: phones by ordinal then number, addresses by ordinal, tags
+// and accounts by text.
+void attach_details(std::vector<Customer>& customers, std::vector<const Row*> details) {
   std::unordered_map<std::int64_t, Customer*> by_id;
   for (Customer& customer : customers) by_id.emplace(store::raw(customer.id), &customer);
-  // Every list in its order: phones by ordinal then number, addresses by ordinal, tags and
-  // accounts by text.
-  std::vector<const Row*> sorted;
-  sorted.reserve(details.size());
-  for (const Row& row : details) sorted.push_back(&row);
-  std::sort(sorted.begin(), sorted.end(), [](const Row* a, const Row* b) {
+  std::sort(details.begin(), details.end(), [](const Row* a, const Row* b) {
     const auto key = [](const Row* r) {
       return std::make_tuple(r->int64(0), r->int64(1), r->int64(2), r->text(3));
     };
     return key(a) < key(b);
   });
-  for (const Row* row : sorted) {
+  for (const Row* row : details) {
     auto found = by_id.find(row->int64(1));
     if (found == by_id.end()) continue;
     Customer& customer = *found->second;
@@ -295,15 +288,47 @@ std::vector<Customer> CustomerRepository::read_customers(const std::vector<Row>&
         break;
     }
   }
+}
+
+// A customer's own row in customer_query(): list -1, id, its place in the match, name,
+// company, gender, birthday in the text columns, the numbers after them.
+constexpr int customer_row = -1;
+constexpr CustomerLayout own_row_layout{1, 3, 4, 5, 6, 10, 11, 12, 13, 14};
+
+}  // namespace
+
+store::Query CustomerRepository::customer_query(const CustomerMatch& match) {
+  // The customers' rows first (the branch fixes the column types), then the lists of the same
+  // customers padded with NULL numbers. The match runs once, into `found`.
+  return {"WITH found AS MATERIALIZED (SELECT m.*, row_number() OVER () AS place FROM (SELECT " +
+              std::string(customer_columns) + " " + match.from + ") m) SELECT " +
+              std::to_string(customer_row) +
+              ", id, place, name, company, gender, birthday, NULL, NULL, NULL, vip_tier::bigint, "
+              "created_at, updated_at, department_id, owner_user_id FROM found UNION ALL " +
+              details_sql("SELECT id FROM found",
+                          ", NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint"),
+          match.params};
+}
+
+std::vector<Customer> CustomerRepository::read_customers(const std::vector<Row>& rows) {
+  std::vector<const Row*> own;
+  std::vector<const Row*> details;
+  for (const Row& row : rows) (row.int64(0) == customer_row ? own : details).push_back(&row);
+  std::sort(own.begin(), own.end(),
+            [](const Row* a, const Row* b) { return a->int64(2) < b->int64(2); });
+  std::vector<Customer> customers;
+  customers.reserve(own.size());
+  for (const Row* row : own) customers.push_back(read_customer(*row, own_row_layout));
+  attach_details(customers, std::move(details));
   return customers;
 }
 
 std::vector<Customer> CustomerRepository::load(const CustomerMatch& match) {
   if (connection_.dialect() == store::Dialect::postgresql) {
-    // One round trip for rows and lists: a statement each plus BEGIN and COMMIT were four,
-    // most of a look-up's latency.
-    auto results = connection_.query_all(customer_queries(match));
-    return read_customers(results[0], results[1]);
+    // One statement for rows and lists: a statement each plus BEGIN and COMMIT were four round
+    // trips, then four statements in one (ADR 0014), each of them work for the server.
+    const store::Query query = customer_query(match);
+    return read_customers(connection_.query(query.sql, query.params));
   }
   // SQLite's statements are calls, not round trips; there the lists by the ids found cost less
   // than the match again as a subquery (SQLite evaluates it once per list).
@@ -322,7 +347,14 @@ std::vector<Customer> CustomerRepository::load(const CustomerMatch& match) {
     details = connection_.query(details_sql(numbered), params);
   }
   tx.commit();
-  return read_customers(rows, details);
+  std::vector<Customer> customers;
+  customers.reserve(rows.size());
+  for (const Row& row : rows) customers.push_back(read_customer(row));
+  std::vector<const Row*> list_rows;
+  list_rows.reserve(details.size());
+  for (const Row& row : details) list_rows.push_back(&row);
+  attach_details(customers, std::move(list_rows));
+  return customers;
 }
 
 void CustomerRepository::write_details(const Customer& customer) {

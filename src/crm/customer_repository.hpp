@@ -17,8 +17,9 @@
 namespace kefu::crm {
 
 // Which customers a look-up finds: "FROM … WHERE …" over `customers c` (joins allowed, an
-// ORDER BY and LIMIT too) with its parameters. The same match gives the customers' rows and,
-// as a subquery, their lists, so both travel in one batch (store::Connection::query_all).
+// ORDER BY and LIMIT too) with its parameters. The same match gives the customers' rows and
+// their lists in one statement (customer_query), or names the customers as a subquery for the
+// other reads of a batch (store::Connection::query_all).
 struct CustomerMatch {
   std::string from;
   std::vector<store::Value> params;
@@ -68,10 +69,11 @@ class CustomerRepository {
   // The parts of find_by_phone and contacts_by_phone, for callers that batch them with other
   // reads (the screen pop).
   static CustomerMatch phone_match(std::string_view e164, int limit, const auth::DataScope& scope);
-  static std::vector<store::Query> customer_queries(const CustomerMatch& match);  // two
-  // From the rows of customer_queries(), in the match's order.
-  static std::vector<Customer> read_customers(const std::vector<store::Row>& customers,
-                                              const std::vector<store::Row>& details);
+  // The matched customers and their lists in ONE statement (PostgreSQL: one snapshot without
+  // BEGIN and COMMIT, the match evaluated once).
+  static store::Query customer_query(const CustomerMatch& match);
+  // From the rows of customer_query(), in the match's order.
+  static std::vector<Customer> read_customers(const std::vector<store::Row>& rows);
   static store::Query contacts_by_phone_query(std::string_view e164);
   static std::vector<Contact> read_contacts(const std::vector<store::Row>& rows);
 

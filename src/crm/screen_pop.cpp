@@ -133,22 +133,22 @@ ScreenPop ScreenPopBuilder::build(store::Connection& connection, std::string_vie
 
 void ScreenPopBuilder::read_batched(store::Connection& connection, ScreenPop& pop) const {
   // Every read in one batch: one snapshot and one round trip where a statement each (plus
-  // BEGIN and COMMIT) were seven. The history is the first match's: the same match, cut to
-  // one, as a subquery.
+  // BEGIN and COMMIT) were seven; the customers and their lists are one statement of it. The
+  // history is the first match's: the same match, cut to one, as a subquery.
   const auto& everything = auth::DataScope::everything();
   const CustomerMatch match = CustomerRepository::phone_match(pop.number.e164, 20, everything);
   const store::Query first = CustomerRepository::phone_match(pop.number.e164, 1, everything).ids();
-  std::vector<store::Query> queries = CustomerRepository::customer_queries(match);
+  std::vector<store::Query> queries{CustomerRepository::customer_query(match)};
   queries.push_back(CustomerRepository::contacts_by_phone_query(pop.number.e164));
   queries.push_back(InteractionRepository::recent_query(first, interaction_count));
   queries.push_back(NoteRepository::recent_query(first, note_count));
   const auto results = connection.query_all(queries);
-  auto matches = CustomerRepository::read_customers(results[0], results[1]);
+  auto matches = CustomerRepository::read_customers(results[0]);
   if (matches.empty()) return;
   take_matches(pop, std::move(matches));
-  if (!called_own_number(pop)) pick_contact(pop, CustomerRepository::read_contacts(results[2]));
-  pop.last_interactions = InteractionRepository::read_all(results[3]);
-  pop.recent_notes = NoteRepository::read_all(results[4]);
+  if (!called_own_number(pop)) pick_contact(pop, CustomerRepository::read_contacts(results[1]));
+  pop.last_interactions = InteractionRepository::read_all(results[2]);
+  pop.recent_notes = NoteRepository::read_all(results[3]);
 }
 
 void ScreenPopBuilder::read_in_turn(store::Connection& connection, ScreenPop& pop) const {

@@ -246,19 +246,24 @@ conn = psycopg2.connect(url)
 try:
     with conn.cursor() as cursor:
         cursor.execute(sql, params)
-        json.dump([list(row) for row in cursor.fetchall()], sys.stdout)
+        json.dump([[column.name for column in cursor.description],
+                   [list(row) for row in cursor.fetchall()]], sys.stdout)
 finally:
     conn.close()
 """
 
 
-def postgres_rows(url, sql, params=()):
+def postgres_rows(url, sql, params=(), named=False):
+    """The rows as tuples, or as dicts by column name when `named`."""
     query = json.dumps([url, sql.replace("%", "%%").replace("?", "%s"), list(params)])
     out = subprocess.run(["/usr/bin/python3", "-c", _PG_QUERY], input=query, capture_output=True,
                          text=True, timeout=30)
     if out.returncode != 0:
         raise RuntimeError(f"query on PostgreSQL failed: {sql}\n{out.stderr[-2000:]}")
-    return [tuple(row) for row in json.loads(out.stdout)]
+    columns, rows = json.loads(out.stdout)
+    if named:
+        return [dict(zip(columns, row)) for row in rows]
+    return [tuple(row) for row in rows]
 
 
 class Kefu:
@@ -277,13 +282,31 @@ class Kefu:
     def rows(self, sql, *params):
         """The rows of a SELECT (with `?` parameters) on this server's database: the SQLite file
         in its data directory, or its PostgreSQL database."""
+        return self._query(sql, params, named=False)
+
+    def named_rows(self, sql, *params):
+        """The same rows as dicts by column name."""
+        return self._query(sql, params, named=True)
+
+    def _query(self, sql, params, named):
         if self.db:
-            return postgres_rows(self.db, sql, params)
+            return postgres_rows(self.db, sql, params, named)
         db = sqlite3.connect(os.path.join(self.data_dir, "kefu.db"), timeout=5)
         try:
+            if named:
+                db.row_factory = sqlite3.Row
+                return [dict(row) for row in db.execute(sql, params).fetchall()]
             return db.execute(sql, params).fetchall()
         finally:
             db.close()
+
+    def restarted(self, log_name="kefu2.log"):
+        """A new server (not started) on this one's data directory, database and ports, for a
+        test that stopped or killed this one."""
+        again = Kefu(self.extra_args, db=self.db)
+        again.data_dir, again.log_path = self.data_dir, os.path.join(self.data_dir, log_name)
+        again.sip_port, again.http_port = self.sip_port, self.http_port
+        return again
 
     def start(self, timeout=60):
         args = [KEFU, "serve", "--demo", "--data-dir", self.data_dir,

@@ -1,17 +1,17 @@
-"""kill -9 during recorded agent calls, then a restart: the finished call's record and recording
+"""kill -9 during recorded agent calls, then a restart (SQLite, or PostgreSQL with
+KEFU_TEST_DB=postgresql): the finished call's record and recording
 are intact, the calls in flight are closed as 'interrupted', their recordings are recovered from
 what reached the disk (playable WAV, no `.part` left), and the numbers agree with each other."""
 import glob
 import os
 import signal
-import sqlite3
 import subprocess
 import tempfile
 import time
 import unittest
 import wave
 
-from kefu_harness import Kefu
+from kefu_harness import Kefu, database_for_test
 from acd_peers import AgentPhone, Caller
 
 CONFIG = """
@@ -35,15 +35,6 @@ queues = {{ crash = 0 }}
 """ for a in ("3001", "3002", "3003"))
 
 
-def rows(data_dir, sql, *params):
-    db = sqlite3.connect(os.path.join(data_dir, "kefu.db"), timeout=5)
-    try:
-        db.row_factory = sqlite3.Row
-        return db.execute(sql, params).fetchall()
-    finally:
-        db.close()
-
-
 def wait_for(predicate, timeout=15):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -64,7 +55,7 @@ class AcdCrashTest(unittest.TestCase):
         subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-e", "u-law", tone, "synth", "60",
                         "sine", "440", "vol", "0.5"], check=True)
         args = ("--config", config, "--rtp-timeout", "0")
-        kefu = Kefu(args).start()
+        kefu = Kefu(args, db=database_for_test()).start()
         peers = []
         try:
             # One call that finishes before the crash.
@@ -73,19 +64,19 @@ class AcdCrashTest(unittest.TestCase):
             self.assertEqual(caller.wait()[0], 0)
             self.assertEqual(done_agent.wait()[0], 0)
             self.assertEqual(done_agent.unregister(), 200)  # its phone is gone
-            finished = wait_for(lambda: rows(kefu.data_dir,
+            finished = wait_for(lambda: kefu.named_rows(
                                              "SELECT * FROM call_records WHERE caller_number = ?"
                                              " AND ended_at IS NOT NULL", "13900000201"))
             self.assertTrue(finished)
             finished = dict(finished[0])
-            wait_for(lambda: rows(kefu.data_dir, "SELECT 1 FROM recordings WHERE call_id = ? AND"
+            wait_for(lambda: kefu.named_rows("SELECT 1 FROM recordings WHERE call_id = ? AND"
                                   " state = 'complete'", finished["call_id"]))
 
             # Two calls in progress, recorded, when the process is killed.
             for agent, number in (("3002", "13900000202"), ("3003", "13900000203")):
                 peers.append(AgentPhone(kefu, agent, ring_ms=100, rtp_stream=tone, timeout=90))
                 peers.append(Caller(kefu, "4400", 60000, caller=number, rtp_stream=tone, timeout=90))
-            self.assertTrue(wait_for(lambda: len(rows(kefu.data_dir, "SELECT 1 FROM recordings WHERE"
+            self.assertTrue(wait_for(lambda: len(kefu.named_rows("SELECT 1 FROM recordings WHERE"
                                                       " state = 'writing'")) == 2),
                             "both calls must be connected and recording")
             time.sleep(2.5)  # some audio reaches the files
@@ -97,19 +88,17 @@ class AcdCrashTest(unittest.TestCase):
             parts = glob.glob(os.path.join(kefu.data_dir, "recordings", "**", "*.part"), recursive=True)
             self.assertEqual(len(parts), 2, "the killed process leaves its recordings as .part")
 
-            again = Kefu(args)
-            again.data_dir, again.log_path = kefu.data_dir, os.path.join(kefu.data_dir, "kefu2.log")
-            again.sip_port, again.http_port = kefu.sip_port, kefu.http_port
+            again = kefu.restarted()
             again.start()
             try:
                 self.assertTrue(again.wait_log("recording recovered", timeout=5), again.read_log()[-3000:])
                 # The finished call is exactly as it was.
-                after = dict(rows(kefu.data_dir, "SELECT * FROM call_records WHERE call_id = ?",
+                after = dict(kefu.named_rows("SELECT * FROM call_records WHERE call_id = ?",
                                   finished["call_id"])[0])
                 self.assertEqual(after, finished)
                 self.assertEqual(after["disposition"], "answered")
                 # The calls in flight are closed as interrupted, with their agent and times.
-                open_calls = rows(kefu.data_dir, "SELECT * FROM call_records WHERE caller_number IN"
+                open_calls = kefu.named_rows("SELECT * FROM call_records WHERE caller_number IN"
                                   " ('13900000202', '13900000203')")
                 self.assertEqual(len(open_calls), 2)
                 for call in open_calls:
@@ -119,7 +108,7 @@ class AcdCrashTest(unittest.TestCase):
                     self.assertIsNotNone(call["agent_id"])
                     self.assertGreaterEqual(call["ended_at"], call["answered_at"])
                 # Every recording is complete, playable, and no .part is left.
-                recordings = rows(kefu.data_dir, "SELECT * FROM recordings ORDER BY id")
+                recordings = kefu.named_rows("SELECT * FROM recordings ORDER BY id")
                 self.assertEqual(len(recordings), 3)
                 self.assertEqual([r["state"] for r in recordings], ["complete"] * 3)
                 self.assertEqual(glob.glob(os.path.join(kefu.data_dir, "recordings", "**", "*.part"),

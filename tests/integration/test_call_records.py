@@ -1,30 +1,26 @@
-"""Call records in the SQLite store: a finished call's row is complete, and after kill -9 the
-call that was in progress is closed as 'interrupted' at the next start while the finished
-one stays intact."""
-import os
+"""Call records in the store (SQLite, or PostgreSQL with KEFU_TEST_DB=postgresql): a finished
+call's row is complete, and after kill -9 the call that was in progress is closed as
+'interrupted' at the next start while the finished one stays intact."""
 import signal
 import sqlite3
 import time
 import unittest
 
-from kefu_harness import Kefu, RtpPeer, SipSocket, header_of, place_call, sip_request, status_of
+from kefu_harness import (Kefu, RtpPeer, SipSocket, database_for_test, header_of, place_call,
+                          sip_request, status_of)
 
 
-def record(data_dir, call_id):
-    db = sqlite3.connect(os.path.join(data_dir, "kefu.db"), timeout=5)
-    try:
-        db.row_factory = sqlite3.Row
-        return db.execute("SELECT * FROM call_records WHERE call_id = ?", (call_id,)).fetchone()
-    finally:
-        db.close()
+def record(kefu, call_id):
+    rows = kefu.named_rows("SELECT * FROM call_records WHERE call_id = ?", call_id)
+    return rows[0] if rows else None
 
 
-def wait_record(data_dir, call_id, predicate, timeout=10):
+def wait_record(kefu, call_id, predicate, timeout=10):
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
-            row = record(data_dir, call_id)
-        except sqlite3.OperationalError:
+            row = record(kefu, call_id)
+        except (sqlite3.OperationalError, RuntimeError):
             row = None  # the file or table does not exist yet
         if row is not None and predicate(row):
             return row
@@ -47,7 +43,7 @@ def hang_up(kefu, sock, invite, ok):
 
 class CallRecordTest(unittest.TestCase):
     def test_finished_record_and_interrupted_after_kill(self):
-        kefu = Kefu().start()
+        kefu = Kefu(db=database_for_test()).start()
         sock, peer = SipSocket(kefu), RtpPeer()
         try:
             invite, ok = place_call(kefu, sock, peer)
@@ -56,9 +52,9 @@ class CallRecordTest(unittest.TestCase):
             peer.receive(1.5)
             started = time.time()
             self.assertEqual(hang_up(kefu, sock, invite, ok), 200)
-            row = wait_record(kefu.data_dir, finished_id, lambda r: r["ended_at"] is not None)
+            row = wait_record(kefu, finished_id, lambda r: r["ended_at"] is not None)
             self.assertIsNotNone(row, "the finished call must be stored")
-            finished_row = tuple(row)
+            finished_row = dict(row)
             self.assertEqual(row["disposition"], "answered")
             self.assertEqual(row["dialed_number"], "4000")
             self.assertEqual(row["caller_number"], "tester")
@@ -69,21 +65,20 @@ class CallRecordTest(unittest.TestCase):
             invite2, ok2 = place_call(kefu, sock, peer)
             self.assertIsNotNone(ok2)
             open_id = header_of(invite2, "Call-ID")
-            self.assertIsNotNone(wait_record(kefu.data_dir, open_id, lambda r: r["ended_at"] is None),
+            self.assertIsNotNone(wait_record(kefu, open_id, lambda r: r["ended_at"] is None),
                                  "the arrival row is written while the call is up")
             kefu.proc.send_signal(signal.SIGKILL)
             kefu.proc.wait(10)
             kefu.log.close()
 
-            again = Kefu()
-            again.data_dir, again.log_path = kefu.data_dir, os.path.join(kefu.data_dir, "kefu2.log")
+            again = kefu.restarted()
             again.start()
             try:
-                row = record(kefu.data_dir, open_id)
+                row = record(kefu, open_id)
                 self.assertEqual(row["disposition"], "interrupted")
                 self.assertIsNotNone(row["ended_at"])
-                kept = record(kefu.data_dir, finished_id)
-                self.assertEqual(tuple(kept), finished_row, "the finished record is intact")
+                self.assertEqual(record(kefu, finished_id), finished_row,
+                                 "the finished record is intact")
             finally:
                 self.assertEqual(again.stop(), 0)
         finally:
