@@ -7,6 +7,7 @@
 // singleton sits behind it. Every member is const and safe to call from several threads at once
 // (PhoneNumberUtil is immutable after construction; the geocoder locks its own cache).
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,6 +42,14 @@ class PhoneNumbers {
   Result<std::string, std::string> normalize(std::string_view text,
                                              std::string_view default_region = "CN") const;
   bool is_valid(std::string_view text, std::string_view default_region = "CN") const;
+  // What normalize() gives for a plainly spelled Chinese number ("139 1234 5678",
+  // "020-8333 1234", "+86…"), without the validity check (a quarter of normalize's cost): for
+  // matching against stored numbers, which were checked when stored, so that a look-up that
+  // finds its customer pays no check and one that does not asks normalize() for the answer
+  // (the number, or what is wrong with it). nullopt for any other spelling, and with the
+  // shortcuts off.
+  std::optional<std::string> plain_e164(std::string_view text,
+                                        std::string_view default_region = "CN") const;
 
   // Where the number is (the city for fixed lines, where a mobile range was allocated), in the
   // language of `locale` ("zh_CN", "en_US"); "" when the data has nothing or `e164` is not a

@@ -101,6 +101,15 @@ bool called_own_number(const ScreenPop& pop) {
                      [&](const Phone& phone) { return phone.e164 == pop.number.e164; });
 }
 
+// The region stored with the caller's number when it is the customer's own, else "".
+std::string stored_region(const ScreenPop& pop) {
+  if (!pop.known()) return "";
+  for (const Phone& phone : pop.customer->phones) {
+    if (phone.e164 == pop.number.e164) return phone.region;
+  }
+  return "";
+}
+
 // A number that is not the customer's own is one of their contacts'.
 void pick_contact(ScreenPop& pop, std::vector<Contact> contacts) {
   for (Contact& contact : contacts) {
@@ -117,17 +126,32 @@ ScreenPop ScreenPopBuilder::build(store::Connection& connection, std::string_vie
   ScreenPop pop;
   pop.number.dialed = std::string(caller);
   pop.number.display = pop.number.dialed;
-  auto e164 = numbers_.normalize(caller, home_region_);
-  if (!e164) return pop;  // not a number: nothing to look up
-  pop.number.e164 = std::move(*e164);
-  pop.number.display = numbers_.display(pop.number.e164, home_region_);
-  pop.number.region = numbers_.region(pop.number.e164);
-
-  if (connection.dialect() == store::Dialect::postgresql) {
-    read_batched(connection, pop);
-  } else {
-    read_in_turn(connection, pop);
+  const auto read = [&](std::string e164) {
+    pop.number.e164 = std::move(e164);
+    if (connection.dialect() == store::Dialect::postgresql) {
+      read_batched(connection, pop);
+    } else {
+      read_in_turn(connection, pop);
+    }
+  };
+  // As CustomerService::find_by_phone: stored numbers were checked when stored, so a caller
+  // they match needs no validity check (libphonenumber's regular expressions); only an unknown
+  // caller's number is checked, then looked up if it reads differently.
+  const auto plain = numbers_.plain_e164(caller, home_region_);
+  if (plain) read(*plain);
+  if (!pop.known()) {
+    auto e164 = numbers_.normalize(caller, home_region_);
+    if (!e164) {  // not a number: nothing to look up
+      pop.number.e164.clear();
+      return pop;
+    }
+    if (*e164 != plain) read(std::move(*e164));
   }
+  pop.number.display = numbers_.display(pop.number.e164, home_region_);
+  // The region was found (by the geocoder, from its data files) when the caller's own number
+  // was stored; asked again only for a contact's number or an unknown caller's.
+  pop.number.region = stored_region(pop);
+  if (pop.number.region.empty()) pop.number.region = numbers_.region(pop.number.e164);
   return pop;
 }
 

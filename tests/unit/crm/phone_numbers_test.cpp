@@ -179,10 +179,18 @@ TEST(PhoneNumbers, ShortcutsAgreeWithTheLibrary) {
   }
 
   int compared = 0;
+  int plain_agreed = 0;
   for (const std::string& input : inputs) {
     const auto quick = numbers().normalize(input);
     const auto full = library_only.normalize(input);
     ASSERT_EQ(quick.has_value(), full.has_value()) << input;
+    // The unchecked spelling a look-up tries first must be the valid number's own.
+    const auto plain = numbers().plain_e164(input);
+    EXPECT_FALSE(library_only.plain_e164(input).has_value()) << input;
+    if (full && plain) {
+      EXPECT_EQ(*plain, *full) << input;
+      ++plain_agreed;
+    }
     if (!full) {
       EXPECT_EQ(quick.error(), full.error()) << input;
       continue;
@@ -198,6 +206,14 @@ TEST(PhoneNumbers, ShortcutsAgreeWithTheLibrary) {
   // Many are not valid (unallocated area codes, digits missing or extra); enough are that the
   // comparison covered the shortcuts' output, not only their hand-offs.
   EXPECT_GT(compared, 1500);
+  EXPECT_GT(plain_agreed, 1500);
+  // The mobile display shortcut against the library's format, valid numbers or not.
+  for (int prefix = 130; prefix <= 199; ++prefix) {
+    for (int i = 0; i < 5; ++i) {
+      const std::string e164 = "+86" + std::to_string(prefix) + digits(8);
+      EXPECT_EQ(numbers().display(e164), library_only.display(e164)) << e164;
+    }
+  }
 }
 
 }  // namespace
