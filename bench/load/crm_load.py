@@ -260,8 +260,9 @@ def main():
     parser.add_argument("--out", default=os.path.join(ROOT, "bench/results/crm_load.json"))
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--readers", default="4",
-                        help="kefu --db-readers values to compare (0 = before the read pool)")
+    parser.add_argument("--readers", default=str(max(2, os.cpu_count() or 2)),
+                        help="kefu --db-readers values to compare (0 = before the read pool; "
+                             "default: kefu's own, the number of cores)")
     parser.add_argument("--auth-cache", default="0,5000",
                         help="kefu --auth-cache-ms values, comma-separated (0: a session look-up per request)")
     parser.add_argument("--kinds", default="phone,name,account,pop,auth")
