@@ -74,6 +74,11 @@ class HttpAuthTest : public ::testing::Test {
     server_->route("GET", "/healthz", [](const HttpRequest&) {
       return HttpResponse{200, "application/json", R"({"status":"ok"})"};
     });
+    server_->route("GET", "/note", [](const HttpRequest& request) {
+      // A header value carrying user data that tries to end the head early.
+      return HttpResponse{
+          200, "text/plain", "noted", {{"X-Note", std::string(request.query()) + "\r\nX-Evil: 1"}}};
+    });
     server_->route("GET", "/boom", [](const HttpRequest&) -> HttpResponse {
       throw std::runtime_error("handler bug");
     });
@@ -203,6 +208,36 @@ TEST_F(HttpAuthTest, PublicRoutesAndRoutingErrorsKeepWorking) {
   expect_error(send({"DELETE", "/healthz"}), 405, "method_not_allowed");
   expect_error(send({"GET", "/api/v1/echo/x"}), 405, "method_not_allowed");
   expect_error(send({"GET", "/boom"}), 500, "internal");
+}
+
+TEST_F(HttpAuthTest, AnswersKeepTheConnectionAndNoHeaderValueAddsAHeader) {
+  Reply noted = send({"GET", "/note?a"});
+  EXPECT_EQ(noted.status, 200u);
+  EXPECT_EQ(noted.body, "noted");
+  EXPECT_EQ(noted.header("x-note"), "aX-Evil: 1");
+  EXPECT_EQ(noted.header("x-evil"), "");
+  EXPECT_EQ(noted.header("content-length"), "5");
+  EXPECT_EQ(noted.header("cache-control"), "");  // not JSON: the handler's choice
+  EXPECT_EQ(send({"GET", "/note", "", {{"Connection", "close"}}}).header("connection"), "close");
+
+  // Three requests on one connection, each answered whole.
+  boost::asio::io_context client_io;
+  tcp::socket socket(client_io);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), port_});
+  beast::flat_buffer buffer;
+  for (int i = 0; i < 3; ++i) {
+    http::request<http::string_body> request{http::verb::get, i == 1 ? "/nowhere" : "/healthz", 11};
+    request.set(http::field::host, "127.0.0.1");
+    http::write(socket, request);
+    http::response<http::string_body> response;
+    http::read(socket, buffer, response);
+    EXPECT_EQ(response.result_int(), i == 1 ? 404u : 200u) << i;
+    EXPECT_TRUE(response.keep_alive()) << i;
+    EXPECT_EQ(response[http::field::content_length], std::to_string(response.body().size()));
+    if (i != 1) {
+      EXPECT_EQ(response.body(), R"({"status":"ok"})");
+    }
+  }
 }
 
 TEST_F(HttpAuthTest, NoSessionIs401) {
