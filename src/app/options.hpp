@@ -21,8 +21,9 @@ struct ServeOptions {
   // Read-only database connections for look-ups (CRM GETs, screen pop), each with its own
   // thread, beside the one writer; 0: look-ups queue on the writer. One per core: on two cores
   // two readers answered 30-45 % more SQLite phone look-ups than four (fewer threads than
-  // runnable work to switch between), and PostgreSQL's were the same within the noise.
-  unsigned db_readers = std::max(2u, std::thread::hardware_concurrency());
+  // runnable work to switch between), and PostgreSQL's were the same within the noise. At most
+  // 16: each reader is a connection (on PostgreSQL, a server process).
+  unsigned db_readers = std::clamp(std::thread::hardware_concurrency(), 2u, 16u);
   // How long a verified session or API key is reused before the database is asked again (any
   // logout, user or key change in this process ends the reuse at once); 0: every request asks.
   unsigned auth_cache_ms = 5000;
