@@ -139,7 +139,7 @@ std::vector<Customer> CustomerRepository::find_by_phone(std::string_view e164, i
     return load(phone_match(e164, limit, scope));
   }
   // SQLite built three temporary b-trees for phone_match (the UNION's, the IN list's, the ORDER
-  // BY's), each a pager opened and freed: a third of the look-up. The ids by number first
+  // BY's), each a pager opened and freed: 8 % of kefu's CPU under load. The ids by number first
   // (UNION ALL, two index searches), then the customers by id: one id, the usual case, is a
   // rowid search with nothing to sort.
   store::Transaction tx(connection_, store::TransactionMode::read);
