@@ -223,9 +223,19 @@ TEST(MediaEngine, HoldStopsSendingAndResumeContinuesTheStream) {
   ASSERT_TRUE(session);
   auto params = params_to(phone);
   ASSERT_TRUE(engine.start(session->id, params));
+  // A media thread starved by a loaded machine (ASan, parallel tests, 2 cores) skips ticks, and
+  // a prompt skips their audio rather than play it late: each tick skipped while it plays is
+  // one packet fewer. Exactly 10 packets when none was skipped.
+  const auto skipped_ticks = [&engine] { return engine.counters().skipped_ticks; };
+  const auto expect_ten_packets = [](std::size_t packets, std::uint64_t skipped) {
+    EXPECT_LE(packets, 10U);
+    EXPECT_GE(packets + skipped, 10U) << skipped << " ticks skipped";
+  };
+  auto skipped_at_start = skipped_ticks();
   ASSERT_TRUE(engine.play(session->id, {test_clip(1600)}, Loop::no, 1));
   const auto before = parse_all(receive_play(phone, log, 1));
-  ASSERT_EQ(before.size(), 10U);
+  ASSERT_FALSE(before.empty());
+  expect_ten_packets(before.size(), skipped_ticks() - skipped_at_start);
 
   params.direction = Direction::recvonly;  // the remote put us on hold
   ASSERT_TRUE(engine.update(session->id, params));
@@ -234,9 +244,11 @@ TEST(MediaEngine, HoldStopsSendingAndResumeContinuesTheStream) {
 
   params.direction = Direction::sendrecv;
   ASSERT_TRUE(engine.update(session->id, params));
+  skipped_at_start = skipped_ticks();
   ASSERT_TRUE(engine.play(session->id, {test_clip(1600)}, Loop::no, 3));
   const auto after = parse_all(receive_play(phone, log, 3));
-  ASSERT_EQ(after.size(), 10U);
+  ASSERT_FALSE(after.empty());
+  expect_ten_packets(after.size(), skipped_ticks() - skipped_at_start);
   EXPECT_EQ(after[0].ssrc, before[0].ssrc);
   EXPECT_EQ(after[0].sequence, static_cast<std::uint16_t>(before.back().sequence + 1));
   EXPECT_TRUE(after[0].marker);  // a new talkspurt
