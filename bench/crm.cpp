@@ -93,8 +93,7 @@ struct Dataset {
     }
     connection = database->connect();
     // The server's migration list (src/app/server.cpp), as crm_seed applies it.
-    const std::array extra_migrations{kefu::crm::crm_migration(), kefu::auth::auth_migration(),
-                                      kefu::crm::crm_ownership_migration()};
+    const auto extra_migrations = kefu::crm::crm_and_auth_migrations();
     kefu::store::migrate(*connection, extra_migrations);
     const auto start = std::chrono::steady_clock::now();
     kefu::bench::load_customers(*connection, numbers, customer_count);

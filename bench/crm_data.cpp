@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crm/customer_repository.hpp"
 #include "crm/text_keys.hpp"
 
 namespace kefu::bench {
@@ -115,7 +116,7 @@ void load_customers(store::Connection& connection, const crm::PhoneNumbers& numb
   std::vector<store::Value> customers, phones, accounts, tags;
   constexpr std::string_view customers_head =
       "INSERT INTO customers (id, name, name_key, company, gender, vip_tier, created_at, "
-      "updated_at)";
+      "updated_at, lists_json)";
   constexpr std::string_view phones_head =
       "INSERT INTO customer_phones (customer_id, e164, label, region, ordinal)";
   constexpr std::string_view accounts_head =
@@ -127,27 +128,34 @@ void load_customers(store::Connection& connection, const crm::PhoneNumbers& numb
     const std::string name = customer_name(i);
     // The geocoder's answer only changes with the number's first 7 digits.
     if (i % 10'000 == 0) mobile_region = numbers.region(mobile_e164(i));
+    // The lists go to their tables and, as the CRM writes them, into the customer's row.
+    crm::Customer lists;
+    lists.phones.push_back({mobile_e164(i), "mobile", mobile_region});
+    if (has_fixed_line(i)) lists.phones.push_back({fixed_line_e164(i), "office", guangzhou});
+    lists.account_numbers.push_back(account_number(i));
+    if (i % 10 == 0) lists.tags.emplace_back("vip");
     customers.insert(customers.end(),
                      {id, name, crm::name_search_key(name),
                       i % 4 == 0 ? "公司" + std::to_string(i % 5000) : std::string(),
                       std::string(i % 2 == 0 ? "female" : "male"),
-                      std::int64_t{i % 50 == 0 ? 1 + (i / 50) % 3 : 0}, epoch_ms, epoch_ms});
-    phones.insert(phones.end(),
-                  {id, mobile_e164(i), std::string("mobile"), mobile_region, std::int64_t{0}});
-    if (has_fixed_line(i)) {
-      phones.insert(phones.end(),
-                    {id, fixed_line_e164(i), std::string("office"), guangzhou, std::int64_t{1}});
+                      std::int64_t{i % 50 == 0 ? 1 + (i / 50) % 3 : 0}, epoch_ms, epoch_ms,
+                      crm::CustomerRepository::lists_json(lists)});
+    std::int64_t ordinal = 0;
+    for (const crm::Phone& phone : lists.phones) {
+      phones.insert(phones.end(), {id, phone.e164, phone.label, phone.region, ordinal++});
     }
-    accounts.insert(accounts.end(), {account_number(i), id});
-    if (i % 10 == 0) tags.insert(tags.end(), {id, std::string("vip")});
+    for (const std::string& account : lists.account_numbers) {
+      accounts.insert(accounts.end(), {account, id});
+    }
+    for (const std::string& tag : lists.tags) tags.insert(tags.end(), {id, tag});
     if ((i + 1) % batch_size == 0) {
-      flush(connection, customers_head, 8, customers);
+      flush(connection, customers_head, 9, customers);
       flush(connection, phones_head, 5, phones);
       flush(connection, accounts_head, 2, accounts);
       flush(connection, tags_head, 2, tags);
     }
   }
-  flush(connection, customers_head, 8, customers);
+  flush(connection, customers_head, 9, customers);
   flush(connection, phones_head, 5, phones);
   flush(connection, accounts_head, 2, accounts);
   flush(connection, tags_head, 2, tags);

@@ -93,8 +93,7 @@ int main(int argc, char** argv) {
     auto database = kefu::store::open_database(args.db);
     auto connection = database->connect();
     // The server's list (src/app/server.cpp): the server then finds nothing left to apply.
-    const std::array extra_migrations{kefu::crm::crm_migration(), kefu::auth::auth_migration(),
-                                      kefu::crm::crm_ownership_migration()};
+    const auto extra_migrations = kefu::crm::crm_and_auth_migrations();
     kefu::store::migrate(*connection, extra_migrations);
     if (connection->query_one("SELECT COUNT(*) FROM customers")->int64(0) != 0) {
       std::cerr << "crm_seed: " << database->description() << " already has customers\n";

@@ -124,8 +124,7 @@ int run_server(const ServeOptions& options) {
   try {
     database = store::open_database(database_name);
     auto connection = database->connect();
-    const std::array extra_migrations{crm::crm_migration(), auth::auth_migration(),
-                                      crm::crm_ownership_migration()};
+    const auto extra_migrations = crm::crm_and_auth_migrations();
     int applied = store::migrate(*connection, extra_migrations);
     int interrupted =
         store::CallRecordRepository(*connection)

@@ -97,6 +97,14 @@ CREATE INDEX customers_by_department ON customers(department_id, id);
 CREATE INDEX customers_by_owner ON customers(owner_user_id, id);
 )sql";
 
+// Version 5: each customer's phones, addresses, tags and account numbers, also as one JSON text
+// (CustomerRepository::lists_json) written with them, so that a look-up reads one row instead
+// of the four tables (ADR 0017). The tables stay the truth and the indexes. Rows from before v5
+// have NULL, and their lists are read from the tables until their next update.
+constexpr std::string_view lists_v5 = R"sql(
+ALTER TABLE customers ADD COLUMN lists_json TEXT;
+)sql";
+
 }  // namespace
 
 std::string_view crm_schema_ddl() {
@@ -105,6 +113,10 @@ std::string_view crm_schema_ddl() {
 
 std::string_view crm_ownership_ddl() {
   return ownership_v4;
+}
+
+std::string_view crm_lists_ddl() {
+  return lists_v5;
 }
 
 }  // namespace kefu::crm

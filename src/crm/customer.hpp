@@ -64,6 +64,7 @@ struct Customer {
   // before schema v4, the configuration's and the demo's); see CustomerRepository.
   std::optional<auth::DepartmentId> department;
   std::optional<auth::UserId> owner;
+  bool operator==(const Customer&) const = default;
 };
 
 // What a name search returns: enough to show a pick list without loading every profile.

@@ -4,19 +4,24 @@
 #include <tuple>
 #include <unordered_map>
 
+#include <nlohmann/json.hpp>
+
 #include "crm/text_keys.hpp"
 
 namespace kefu::crm {
 namespace {
 
+using nlohmann::json;
 using store::Row;
 using store::StoreError;
 using store::StoreErrorKind;
 using store::Value;
 
+// The lists' JSON last (lists_column): one row is the whole customer (schema v5, ADR 0017).
 constexpr std::string_view customer_columns =
     "c.id, c.name, c.company, c.gender, c.birthday, c.vip_tier, c.created_at, c.updated_at, "
-    "c.department_id, c.owner_user_id";
+    "c.department_id, c.owner_user_id, c.lists_json";
+constexpr std::size_t lists_column = 10;
 
 // The rows of `customers c` that `scope` shows, as a condition whose parameters are appended.
 // A shared customer (no department, no owner: rows from before schema v4, the configuration's,
@@ -28,29 +33,22 @@ std::string visible(const auth::DataScope& scope, std::vector<Value>& params) {
          scope.sql_condition("c.owner_user_id", "c.department_id", params) + ")";
 }
 
-// Where a customer's fields are in a row: customer_columns in order, or customer_query()'s
-// own-row layout.
-struct CustomerLayout {
-  std::size_t id, name, company, gender, birthday, vip_tier, created, updated, department, owner;
-};
-constexpr CustomerLayout customer_columns_layout{0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
-
-Customer read_customer(const Row& row, const CustomerLayout& at = customer_columns_layout) {
+Customer read_customer(const Row& row) {
   Customer customer;
-  customer.id = row.id<CustomerId>(at.id);
-  customer.name = row.text(at.name);
-  customer.company = row.text(at.company);
-  customer.gender = row.enumeration<Gender>(at.gender);
-  if (!row.is_null(at.birthday)) {
-    customer.birthday = parse_iso_date(row.text(at.birthday));
+  customer.id = row.id<CustomerId>(0);
+  customer.name = row.text(1);
+  customer.company = row.text(2);
+  customer.gender = row.enumeration<Gender>(3);
+  if (!row.is_null(4)) {
+    customer.birthday = parse_iso_date(row.text(4));
     if (!customer.birthday)
-      throw StoreError(StoreErrorKind::bad_data, "bad birthday: " + row.text(at.birthday));
+      throw StoreError(StoreErrorKind::bad_data, "bad birthday: " + row.text(4));
   }
-  customer.vip_tier = static_cast<int>(row.int64(at.vip_tier));
-  customer.created = row.time(at.created);
-  customer.updated = row.time(at.updated);
-  customer.department = row.optional_id<auth::DepartmentId>(at.department);
-  customer.owner = row.optional_id<auth::UserId>(at.owner);
+  customer.vip_tier = static_cast<int>(row.int64(5));
+  customer.created = row.time(6);
+  customer.updated = row.time(7);
+  customer.department = row.optional_id<auth::DepartmentId>(8);
+  customer.owner = row.optional_id<auth::UserId>(9);
   return customer;
 }
 
@@ -72,12 +70,13 @@ CustomerId CustomerRepository::create(const Customer& customer, Timestamp now) {
   store::Transaction tx(connection_);
   auto row = connection_.query_one(
       "INSERT INTO customers (name, name_key, company, gender, birthday, vip_tier, created_at, "
-      "updated_at, department_id, owner_user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-      "RETURNING id",
+      "updated_at, department_id, owner_user_id, lists_json) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
       {customer.name, name_search_key(customer.name), customer.company,
        std::string(store::to_string(customer.gender)), birthday_value(customer.birthday),
        std::int64_t{customer.vip_tier}, store::to_epoch_ms(now), store::to_epoch_ms(now),
-       store::nullable(customer.department), store::nullable(customer.owner)});
+       store::nullable(customer.department), store::nullable(customer.owner),
+       lists_json(customer)});
   Customer stored = customer;
   stored.id = row->id<CustomerId>(0);
   write_details(stored);
@@ -89,10 +88,11 @@ void CustomerRepository::update(const Customer& customer, Timestamp now) {
   store::Transaction tx(connection_);
   const auto changed = connection_.execute(
       "UPDATE customers SET name = ?, name_key = ?, company = ?, gender = ?, birthday = ?, "
-      "vip_tier = ?, updated_at = ? WHERE id = ?",
+      "vip_tier = ?, updated_at = ?, lists_json = ? WHERE id = ?",
       {customer.name, name_search_key(customer.name), customer.company,
        std::string(store::to_string(customer.gender)), birthday_value(customer.birthday),
-       std::int64_t{customer.vip_tier}, store::to_epoch_ms(now), store::raw(customer.id)});
+       std::int64_t{customer.vip_tier}, store::to_epoch_ms(now), lists_json(customer),
+       store::raw(customer.id)});
   if (changed == 0) {
     throw StoreError(StoreErrorKind::not_found,
                      "no customer " + std::to_string(store::raw(customer.id)));
@@ -267,34 +267,50 @@ std::vector<Contact> CustomerRepository::contacts_by_phone(std::string_view e164
 
 namespace {
 
-// The four lists of the customers `ids` names (a parameter list or a subquery) in one
-// statement: columns are which list, the customer, the list's order, then up to seven text
-// fields, then `extra_columns` (customer_query pads with them). Unsorted: a sort here costs
-// SQLite a temporary b-tree per branch; attach_details sorts.
-std::string details_sql(std::string_view ids, std::string_view extra_columns = "") {
-  const std::string in = "customer_id IN (" + std::string(ids) + ")";
-  const std::string extra(extra_columns);
-  return "SELECT 0, customer_id, ordinal, e164, label, region, '', '', '', ''" + extra +
-         " FROM customer_phones WHERE " + in +
-         " UNION ALL SELECT 1, customer_id, ordinal, label, country, province, city, district, "
-         "street, postcode" +
-         extra + " FROM customer_addresses WHERE " + in +
-         " UNION ALL SELECT 2, customer_id, 0, tag, '', '', '', '', '', ''" + extra +
-         " FROM customer_tags WHERE " + in +
-         " UNION ALL SELECT 3, customer_id, 0, account_number, '', '', '', '', '', ''" + extra +
-         " FROM customer_accounts WHERE " + in;
+// The four lists of the customers with these ids, one statement; the ids are repeated for each
+// branch as plain `?` (both dialects). Columns: which list, the customer, the list's order, then
+// up to seven text fields. Unsorted: a sort here costs SQLite a temporary b-tree per branch;
+// attach_details sorts.
+store::Query details_query(const std::vector<CustomerId>& ids) {
+  std::string placeholders;
+  std::vector<Value> one_list;
+  for (CustomerId id : ids) {
+    placeholders += one_list.empty() ? "?" : ", ?";
+    one_list.emplace_back(store::raw(id));
+  }
+  const std::string where = " WHERE customer_id IN (" + placeholders + ")";
+  store::Query query;
+  query.sql =
+      "SELECT 0, customer_id, ordinal, e164, label, region, '', '', '', '' "
+      "FROM customer_phones" +
+      where;
+  query.sql +=
+      " UNION ALL SELECT 1, customer_id, ordinal, label, country, province, city, "
+      "district, street, postcode FROM customer_addresses" +
+      where;
+  query.sql +=
+      " UNION ALL SELECT 2, customer_id, 0, tag, '', '', '', '', '', '' "
+      "FROM customer_tags" +
+      where;
+  query.sql +=
+      " UNION ALL SELECT 3, customer_id, 0, account_number, '', '', '', '', '', '' "
+      "FROM customer_accounts" +
+      where;
+  for (int branch = 0; branch < 4; ++branch) {
+    query.params.insert(query.params.end(), one_list.begin(), one_list.end());
+  }
+  return query;
 }
 
-}  // namespace
-
-namespace {
-
-// Adds each list row (details_sql's columns: list, customer, order, seven texts) to its
+// Adds each list row (details_query's columns: list, customer, order, seven texts) to its
 // customer, every list in its order: phones by ordinal then number, addresses by ordinal, tags
 // and accounts by text.
-void attach_details(std::vector<Customer>& customers, std::vector<const Row*> details) {
+void attach_details(std::vector<Customer>& customers, const std::vector<Row>& rows) {
   std::unordered_map<std::int64_t, Customer*> by_id;
   for (Customer& customer : customers) by_id.emplace(store::raw(customer.id), &customer);
+  std::vector<const Row*> details;
+  details.reserve(rows.size());
+  for (const Row& row : rows) details.push_back(&row);
   std::sort(details.begin(), details.end(), [](const Row* a, const Row* b) {
     const auto key = [](const Row* r) {
       return std::make_tuple(r->int64(0), r->int64(1), r->int64(2), r->text(3));
@@ -323,70 +339,95 @@ void attach_details(std::vector<Customer>& customers, std::vector<const Row*> de
   }
 }
 
-// A customer's own row in customer_query(): list -1, id, its place in the match, name,
-// company, gender, birthday in the text columns, the numbers after them.
-constexpr int customer_row = -1;
-constexpr CustomerLayout own_row_layout{1, 3, 4, 5, 6, 10, 11, 12, 13, 14};
+const std::string& text_at(const json& array, std::size_t index) {
+  return array.at(index).get_ref<const std::string&>();
+}
+
+// The lists as lists_json() wrote them; throws StoreError(bad_data) when the text is not that.
+void read_lists(std::string_view text, Customer& customer) {
+  try {
+    const json lists = json::parse(text);
+    for (const json& phone : lists.at("phones")) {
+      customer.phones.push_back({text_at(phone, 0), text_at(phone, 1), text_at(phone, 2)});
+    }
+    for (const json& a : lists.at("addresses")) {
+      customer.addresses.push_back({text_at(a, 0), text_at(a, 1), text_at(a, 2), text_at(a, 3),
+                                    text_at(a, 4), text_at(a, 5), text_at(a, 6)});
+    }
+    for (const json& tag : lists.at("tags")) customer.tags.push_back(tag.get<std::string>());
+    for (const json& account : lists.at("accounts")) {
+      customer.account_numbers.push_back(account.get<std::string>());
+    }
+  } catch (const json::exception& e) {
+    throw StoreError(
+        StoreErrorKind::bad_data,
+        "customer " + std::to_string(store::raw(customer.id)) + ": bad lists_json: " + e.what());
+  }
+}
 
 }  // namespace
 
-store::Query CustomerRepository::customer_query(const CustomerMatch& match) {
-  // The customers' rows first (the branch fixes the column types), then the lists of the same
-  // customers padded with NULL numbers. The match runs once, into `found`.
-  return {"WITH found AS MATERIALIZED (SELECT m.*, row_number() OVER () AS place FROM (SELECT " +
-              std::string(customer_columns) + " " + match.from + ") m) SELECT " +
-              std::to_string(customer_row) +
-              ", id, place, name, company, gender, birthday, NULL, NULL, NULL, vip_tier::bigint, "
-              "created_at, updated_at, department_id, owner_user_id FROM found UNION ALL " +
-              details_sql("SELECT id FROM found",
-                          ", NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint"),
-          match.params};
+std::string CustomerRepository::lists_json(const Customer& customer) {
+  // What write_details leaves in the tables, in the order the tables are read back: a number
+  // given twice keeps its first place and label; tags and account numbers sorted, once each.
+  json phones = json::array();
+  std::vector<std::string_view> numbers;
+  for (const Phone& phone : customer.phones) {
+    if (std::find(numbers.begin(), numbers.end(), phone.e164) != numbers.end()) continue;
+    numbers.push_back(phone.e164);
+    phones.push_back({phone.e164, phone.label, phone.region});
+  }
+  json addresses = json::array();
+  for (const Address& a : customer.addresses) {
+    addresses.push_back({a.label, a.country, a.province, a.city, a.district, a.street, a.postcode});
+  }
+  const auto sorted_once = [](std::vector<std::string> texts) {
+    std::sort(texts.begin(), texts.end());
+    texts.erase(std::unique(texts.begin(), texts.end()), texts.end());
+    return json(texts);
+  };
+  const json lists = {{"phones", std::move(phones)},
+                      {"addresses", std::move(addresses)},
+                      {"tags", sorted_once(customer.tags)},
+                      {"accounts", sorted_once(customer.account_numbers)}};
+  return lists.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::vector<Customer> CustomerRepository::read_customers(const std::vector<Row>& rows) {
-  std::vector<const Row*> own;
-  std::vector<const Row*> details;
-  for (const Row& row : rows) (row.int64(0) == customer_row ? own : details).push_back(&row);
-  std::sort(own.begin(), own.end(),
-            [](const Row* a, const Row* b) { return a->int64(2) < b->int64(2); });
+store::Query CustomerRepository::customer_query(const CustomerMatch& match) {
+  return {"SELECT " + std::string(customer_columns) + " " + match.from, match.params};
+}
+
+std::vector<Customer> CustomerRepository::read_customers(const std::vector<Row>& rows,
+                                                         std::vector<CustomerId>& without_lists) {
   std::vector<Customer> customers;
-  customers.reserve(own.size());
-  for (const Row* row : own) customers.push_back(read_customer(*row, own_row_layout));
-  attach_details(customers, std::move(details));
+  customers.reserve(rows.size());
+  for (const Row& row : rows) {
+    Customer customer = read_customer(row);
+    if (row.is_null(lists_column)) {
+      without_lists.push_back(customer.id);
+    } else {
+      read_lists(row.text(lists_column), customer);
+    }
+    customers.push_back(std::move(customer));
+  }
   return customers;
 }
 
+void CustomerRepository::load_lists(std::vector<Customer>& customers,
+                                    const std::vector<CustomerId>& ids) {
+  if (ids.empty()) return;
+  const store::Query query = details_query(ids);
+  attach_details(customers, connection_.query(query.sql, query.params));
+}
+
 std::vector<Customer> CustomerRepository::load(const CustomerMatch& match) {
-  if (connection_.dialect() == store::Dialect::postgresql) {
-    // One statement for rows and lists: a statement each plus BEGIN and COMMIT were four round
-    // trips, then four statements in one (ADR 0014), each of them work for the server.
-    const store::Query query = customer_query(match);
-    return read_customers(connection_.query(query.sql, query.params));
-  }
-  // SQLite's statements are calls, not round trips; there the lists by the ids found cost less
-  // than the match again as a subquery (SQLite evaluates it once per list).
-  store::Transaction tx(connection_, store::TransactionMode::read);
-  const auto rows =
-      connection_.query("SELECT " + std::string(customer_columns) + " " + match.from, match.params);
-  std::vector<Row> details;
-  if (!rows.empty()) {
-    std::vector<Value> params;
-    for (const Row& row : rows) params.emplace_back(row.int64(0));
-    // The same numbered parameters in every branch (SQLite's ?N).
-    std::string numbered;
-    for (std::size_t i = 1; i <= params.size(); ++i) {
-      numbered += (i == 1 ? "?" : ", ?") + std::to_string(i);
-    }
-    details = connection_.query(details_sql(numbered), params);
-  }
-  tx.commit();
-  std::vector<Customer> customers;
-  customers.reserve(rows.size());
-  for (const Row& row : rows) customers.push_back(read_customer(row));
-  std::vector<const Row*> list_rows;
-  list_rows.reserve(details.size());
-  for (const Row& row : details) list_rows.push_back(&row);
-  attach_details(customers, std::move(list_rows));
+  // One statement: the customers' rows carry their lists. A customer stored before schema v5
+  // has them in the tables only, read by a second statement (in the caller's transaction when
+  // it has one) until its next update writes the row's copy.
+  const store::Query query = customer_query(match);
+  std::vector<CustomerId> without_lists;
+  auto customers = read_customers(connection_.query(query.sql, query.params), without_lists);
+  load_lists(customers, without_lists);
   return customers;
 }
 

@@ -69,13 +69,21 @@ class CustomerRepository {
   // The parts of find_by_phone and contacts_by_phone, for callers that batch them with other
   // reads (the screen pop).
   static CustomerMatch phone_match(std::string_view e164, int limit, const auth::DataScope& scope);
-  // The matched customers and their lists in ONE statement (PostgreSQL: one snapshot without
-  // BEGIN and COMMIT, the match evaluated once).
+  // The matched customers with their lists: one statement, one row a customer (ADR 0017).
   static store::Query customer_query(const CustomerMatch& match);
-  // From the rows of customer_query(), in the match's order.
-  static std::vector<Customer> read_customers(const std::vector<store::Row>& rows);
+  // From the rows of customer_query(), in the match's order. A customer stored before its row
+  // carried its lists (schema v5) comes without them and its id in `without_lists`: load_lists
+  // reads them from the tables.
+  static std::vector<Customer> read_customers(const std::vector<store::Row>& rows,
+                                              std::vector<CustomerId>& without_lists);
+  void load_lists(std::vector<Customer>& customers, const std::vector<CustomerId>& ids);
   static store::Query contacts_by_phone_query(std::string_view e164);
   static std::vector<Contact> read_contacts(const std::vector<store::Row>& rows);
+
+  // The row's copy of a customer's phones, addresses, tags and account numbers (the
+  // `lists_json` column), as the tables hold them after create() or update(). Public for bulk
+  // loaders that write the tables themselves (bench/crm_data.cpp).
+  static std::string lists_json(const Customer& customer);
 
  private:
   std::vector<Customer> load(const CustomerMatch& match);

@@ -157,7 +157,7 @@ ScreenPop ScreenPopBuilder::build(store::Connection& connection, std::string_vie
 
 void ScreenPopBuilder::read_batched(store::Connection& connection, ScreenPop& pop) const {
   // Every read in one batch: one snapshot and one round trip where a statement each (plus
-  // BEGIN and COMMIT) were seven; the customers and their lists are one statement of it. The
+  // BEGIN and COMMIT) were seven; the customers come with their lists (one row each). The
   // history is the first match's: the same match, cut to one, as a subquery.
   const auto& everything = auth::DataScope::everything();
   const CustomerMatch match = CustomerRepository::phone_match(pop.number.e164, 20, everything);
@@ -167,8 +167,11 @@ void ScreenPopBuilder::read_batched(store::Connection& connection, ScreenPop& po
   queries.push_back(InteractionRepository::recent_query(first, interaction_count));
   queries.push_back(NoteRepository::recent_query(first, note_count));
   const auto results = connection.query_all(queries);
-  auto matches = CustomerRepository::read_customers(results[0]);
+  std::vector<CustomerId> without_lists;
+  auto matches = CustomerRepository::read_customers(results[0], without_lists);
   if (matches.empty()) return;
+  // Customers stored before schema v5 only: their lists from the tables, one more round trip.
+  CustomerRepository(connection).load_lists(matches, without_lists);
   take_matches(pop, std::move(matches));
   if (!called_own_number(pop)) pick_contact(pop, CustomerRepository::read_contacts(results[1]));
   pop.last_interactions = InteractionRepository::read_all(results[2]);

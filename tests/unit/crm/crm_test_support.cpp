@@ -17,6 +17,7 @@ void apply_ownership_schema(store::Connection& connection) {
   auth::apply_auth_schema(connection);
   store::Transaction tx(connection);
   connection.execute_script(store::render_ddl(crm_ownership_ddl(), connection.dialect()));
+  connection.execute_script(store::render_ddl(crm_lists_ddl(), connection.dialect()));
   tx.commit();
 }
 
@@ -24,7 +25,7 @@ void CrmTest::SetUp() {
   StoreTest::SetUp();
   if (HasFatalFailure()) return;
   // The server's list, so that its order (v4 needs auth's tables) is tested too.
-  const std::array extra{crm_migration(), auth::auth_migration(), crm_ownership_migration()};
+  const auto extra = crm_and_auth_migrations();
   store::migrate(db(), extra);
   service_ =
       std::make_unique<CustomerService>(db(), numbers_, "CN", [this] { return at_ms(now_ms); });

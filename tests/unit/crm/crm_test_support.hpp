@@ -1,6 +1,6 @@
 #pragma once
 // A migrated database with the CRM schema (v1 from store::migrate, then the CRM's and auth's
-// migrations as the server passes them: crm v2, auth v3, crm v4), on either backend, and the
+// migrations as the server passes them: crm v2, auth v3, crm v4 and v5), on either backend, and the
 // CRM's services over it.
 #include <memory>
 
@@ -14,7 +14,7 @@ using store::test::Backend;
 
 // Applies the CRM's DDL in one transaction, as a migration would.
 void apply_crm_schema(store::Connection& connection);
-// Then auth's tables and the customers' ownership columns (v3 and v4), the same way.
+// Then auth's tables, the customers' ownership columns and their lists' column (v3 to v5).
 void apply_ownership_schema(store::Connection& connection);
 
 inline store::Timestamp at_ms(std::int64_t ms) {

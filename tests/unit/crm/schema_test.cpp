@@ -1,4 +1,4 @@
-// The CRM's schema (versions 2 and 4) on top of schema v1, on SQLite and PostgreSQL.
+// The CRM's schema (versions 2, 4 and 5) on top of schema v1, on SQLite and PostgreSQL.
 #include <gtest/gtest.h>
 
 #include "crm/customer_repository.hpp"
@@ -21,7 +21,8 @@ TEST_P(CrmSchemaTest, AppliesOnTopOfV1AndKeepsItsCustomers) {
                             "customer_contacts", "interactions", "customer_notes"}) {
     EXPECT_TRUE(store::test::table_exists(db(), table)) << table;
   }
-  test::apply_ownership_schema(db());  // v4: the repository reads the owner columns
+  // v4 and v5: the repository reads the owner columns and the lists' column.
+  test::apply_ownership_schema(db());
 
   CustomerRepository customers(db());
   auto found = customers.find(old);
@@ -31,6 +32,9 @@ TEST_P(CrmSchemaTest, AppliesOnTopOfV1AndKeepsItsCustomers) {
   EXPECT_EQ(found->gender, Gender::unspecified);
   EXPECT_EQ(found->company, "");
   EXPECT_FALSE(found->birthday);
+  // v5: a row from before has no copy of its lists; they are read from the tables.
+  EXPECT_TRUE(db().query_one("SELECT lists_json FROM customers WHERE id = ?", {store::raw(old)})
+                  ->is_null(0));
   ASSERT_EQ(found->phones.size(), 1u);
   EXPECT_EQ(found->phones[0].e164, "+862083331234");
   EXPECT_EQ(found->phones[0].label, "");

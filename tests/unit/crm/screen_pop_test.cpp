@@ -81,6 +81,11 @@ TEST_P(ScreenPopTest, KnownCallerGetsProfileHistoryAndVip) {
   EXPECT_EQ(payload["other_matches"], json::array());
   EXPECT_TRUE(payload["contact"].is_null());
   EXPECT_FALSE(payload.contains("create_form"));
+
+  // A customer stored before rows carried their lists (schema v5) pops the same, its lists
+  // read from the tables.
+  db().execute("UPDATE customers SET lists_json = NULL");
+  EXPECT_EQ(json::parse(builder.to_json(builder.build(db(), "+86 139 1234 5678"))), payload);
 }
 
 TEST_P(ScreenPopTest, EverySpellingPopsTheSameCustomer) {
